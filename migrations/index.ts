@@ -1,0 +1,4 @@
+import { VectorExtension1764000000000 } from './1764000000000-vector-extension.js';
+
+/** Every migration, oldest first. Listed explicitly so the same set runs from source (tests) and from dist. */
+export const ALL_MIGRATIONS = [VectorExtension1764000000000];

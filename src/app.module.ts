@@ -1,0 +1,30 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { AuthModule } from './auth/auth.module.js';
+import { CacheModule } from './cache/cache.module.js';
+import { CoreModule } from './common/lifecycle/core.module.js';
+import type { AppConfig } from './config/app-config.js';
+import { AppConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
+import { LlmModule } from './llm/llm.module.js';
+import { RedisModule } from './redis/redis.module.js';
+
+@Module({})
+export class AppModule {
+  static register(config: AppConfig, log: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.register(log),
+        AppConfigModule.register(config),
+        DatabaseModule,
+        RedisModule,
+        CacheModule,
+        AuthModule,
+        LlmModule,
+        HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,46 @@
+/** The validated, typed configuration tree. Built once at boot by `loadAppConfig`. */
+export type CacheMode = 'exact' | 'semantic' | 'off';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface AppConfig {
+  readonly server: {
+    readonly host: string;
+    readonly port: number;
+    readonly maxBodyBytes: number;
+    readonly shutdownTimeoutMs: number;
+    readonly logLevel: LogLevel;
+  };
+  readonly auth: {
+    /** Master key; unset means auth is off (allowed on loopback hosts only). */
+    readonly adminApiKey?: string;
+  };
+  readonly database: {
+    /** Unset → embedded PGlite under `dataDir/pg`. */
+    readonly url?: string;
+    readonly dataDir: string;
+    readonly migrateOnBoot: boolean;
+    readonly poolSize: number;
+  };
+  readonly redis: {
+    /** Unset → in-process state only. */
+    readonly url?: string;
+    readonly keyPrefix: string;
+  };
+  readonly providers: {
+    readonly openai: { readonly apiKey?: string; readonly baseUrl: string };
+    readonly anthropic: { readonly apiKey?: string; readonly baseUrl: string };
+    readonly ollama: { readonly baseUrl: string };
+    readonly litellm: { readonly apiKey?: string; readonly baseUrl?: string };
+    readonly poolConnections: number;
+  };
+  readonly gatewayConfigPath?: string;
+  readonly embeddingModel: string;
+  readonly cache: {
+    readonly defaultMode: CacheMode;
+    /** 32-byte AES-256-GCM key; unset → cached payloads are stored unencrypted. */
+    readonly encryptionKey?: Buffer;
+  };
+}
+
+/** DI token for the config tree; inject with `@Inject(APP_CONFIG)`. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

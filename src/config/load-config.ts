@@ -1,0 +1,76 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import type { AppConfig } from './app-config.js';
+import { envSchema, type ParsedEnv } from './config.schema.js';
+
+/** Thrown when the environment is invalid; `problems` lists every one, never a value. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host === '0:0:0:0:0:0:0:1';
+}
+
+/**
+ * Reads `.env` from `cwd` (the process environment wins over it), validates everything at once and
+ * returns the typed tree. This is the only place that reads `process.env`.
+ */
+export function loadAppConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): AppConfig {
+  const envFile = resolve(cwd, '.env');
+  const fromFile = existsSync(envFile) ? parseDotenv(readFileSync(envFile)) : {};
+  return parseAppConfig({ ...fromFile, ...env });
+}
+
+export function parseAppConfig(env: Record<string, string | undefined>): AppConfig {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = result.data;
+  const problems: string[] = [];
+  if (!e.ADMIN_API_KEY && !isLoopbackHost(e.HOST)) {
+    problems.push(
+      `HOST: listening on a non-loopback address requires ADMIN_API_KEY (auth is off without it)`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return toTree(e);
+}
+
+function toTree(e: ParsedEnv): AppConfig {
+  return {
+    server: {
+      host: e.HOST,
+      port: e.PORT,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      logLevel: e.LOG_LEVEL,
+    },
+    auth: { adminApiKey: e.ADMIN_API_KEY },
+    database: {
+      url: e.DATABASE_URL,
+      dataDir: resolve(e.DATA_DIR),
+      migrateOnBoot: e.DB_MIGRATE_ON_BOOT,
+      poolSize: e.DB_POOL_SIZE,
+    },
+    redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
+    providers: {
+      openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
+      anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL },
+      ollama: { baseUrl: e.OLLAMA_BASE_URL },
+      litellm: { apiKey: e.LITELLM_API_KEY, baseUrl: e.LITELLM_BASE_URL },
+      poolConnections: e.UPSTREAM_POOL_CONNECTIONS,
+    },
+    gatewayConfigPath: e.GATEWAY_CONFIG,
+    embeddingModel: e.EMBEDDING_MODEL,
+    cache: { defaultMode: e.CACHE_DEFAULT_MODE, encryptionKey: e.CACHE_ENCRYPTION_KEY },
+  };
+}

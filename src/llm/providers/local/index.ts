@@ -1,0 +1,1 @@
+export { embedLocalHash, localHashDimension, tokenizeWords } from './local-hash.embedder.js';
