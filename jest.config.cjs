@@ -1,5 +1,5 @@
 /** Jest runs in CommonJS mode; swc transpiles TypeScript and the ESM-only NestJS 12 packages. */
-const esmOnly = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', '@borewit', 'uint8array-extras'];
+const esmOnly = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', '@borewit', 'uint8array-extras', 'content-disposition'];
 
 module.exports = {
   rootDir: '.',

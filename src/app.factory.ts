@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
@@ -23,6 +24,8 @@ function requestId(req: { headers: Record<string, string | string[] | undefined>
 export interface CreateAppOptions {
   /** Where logs go (tests pass a sink); defaults to stdout. */
   logDestination?: NodeJS.WritableStream;
+  /** Further modules to mount (embedding applications, tests). */
+  extraModules?: Array<Type | DynamicModule>;
 }
 
 export interface GatewayApp {
@@ -56,10 +59,14 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // Longer than common load-balancer idle timeouts, so the balancer closes first.
     keepAliveTimeout: 75_000,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, log), adapter, {
-    logger: new PinoNestLogger(log),
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(config, log, options.extraModules),
+    adapter,
+    {
+      logger: new PinoNestLogger(log),
+      abortOnError: false,
+    },
+  );
   const filter = new AllExceptionsFilter(log, config.server.maxBodyBytes);
   app.useGlobalFilters(filter);
   app.useGlobalPipes(createValidationPipe());

@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AuthModule } from './auth/auth.module.js';
 import { CacheModule } from './cache/cache.module.js';
@@ -12,7 +12,7 @@ import { RedisModule } from './redis/redis.module.js';
 
 @Module({})
 export class AppModule {
-  static register(config: AppConfig, log: Logger): DynamicModule {
+  static register(config: AppConfig, log: Logger, extra: Array<Type | DynamicModule> = []): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -24,6 +24,7 @@ export class AppModule {
         AuthModule,
         LlmModule,
         HealthModule,
+        ...extra,
       ],
     };
   }

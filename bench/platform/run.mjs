@@ -97,9 +97,14 @@ const report = {
     loadAvgAfter: os.loadavg().map(round2),
   },
   packages: Object.fromEntries(
-    ['@nestjs/core', '@nestjs/platform-express', '@nestjs/platform-fastify', 'express', 'fastify', 'autocannon'].map(
-      (name) => [name, packageVersion(name)],
-    ),
+    [
+      '@nestjs/core',
+      '@nestjs/platform-express',
+      '@nestjs/platform-fastify',
+      'express',
+      'fastify',
+      'autocannon',
+    ].map((name) => [name, packageVersion(name)]),
   ),
   config: {
     host: HOST,
@@ -177,7 +182,9 @@ async function benchmarkPlatform(platform) {
       // CPU 0 is pinned but not reserved: other processes on the host can take
       // time from the server. Throughput per server CPU-second is less
       // sensitive to that than raw req/s.
-      results[route.name].reqPerServerCpuSec = Math.round(result.requests.average / results[route.name].serverCpu);
+      results[route.name].reqPerServerCpuSec = Math.round(
+        result.requests.average / results[route.name].serverCpu,
+      );
       console.log(
         `  ${route.name.padEnd(10)} ${fmt(result.requests.average)} req/s  ` +
           `p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  ` +
@@ -292,7 +299,10 @@ function makeEchoPayload(targetBytes) {
   const filler = 'The quick brown fox jumps over the lazy dog. ';
   const user = payload.messages[1];
   while (Buffer.byteLength(JSON.stringify(payload)) < targetBytes) user.content += filler;
-  user.content = user.content.slice(0, user.content.length - (Buffer.byteLength(JSON.stringify(payload)) - targetBytes));
+  user.content = user.content.slice(
+    0,
+    user.content.length - (Buffer.byteLength(JSON.stringify(payload)) - targetBytes),
+  );
   return payload;
 }
 
@@ -336,7 +346,9 @@ function compare(s) {
   return {
     winner,
     ratio: Number(ratio(geo).toFixed(2)),
-    ratioByRoute: Object.fromEntries(Object.entries(perRoute).map(([n, r]) => [n, Number(ratio(r).toFixed(2))])),
+    ratioByRoute: Object.fromEntries(
+      Object.entries(perRoute).map(([n, r]) => [n, Number(ratio(r).toFixed(2))]),
+    ),
     text:
       `Faster: ${winner}, ${ratio(geo).toFixed(2)}x the req/s of ${loser} ` +
       `(geometric mean over routes; ${detail}).`,
