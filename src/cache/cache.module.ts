@@ -7,8 +7,7 @@ import { RedisConnection } from '../redis/redis-connection.js';
 
 /**
  * cache-manager 7 over Keyv: the shared Redis client when `REDIS_URL` is set (`@keyv/redis`),
- * otherwise an in-process map. The prefix is set once, on the Redis store, so keys are not
- * double-prefixed.
+ * otherwise an in-process map. Keys are `<REDIS_KEY_PREFIX>cache::<key>`.
  */
 @Module({
   imports: [
@@ -17,11 +16,11 @@ import { RedisConnection } from '../redis/redis-connection.js';
       inject: [APP_CONFIG, RedisConnection],
       useFactory: (config: AppConfig, redis: RedisConnection) => {
         if (!redis.client) return { stores: [new Keyv()] };
-        const store = new KeyvRedis(redis.client, {
-          namespace: `${config.redis.keyPrefix}cache`,
-          throwOnConnectError: false,
-        });
-        return { stores: [new Keyv({ store, useKeyPrefix: false })] };
+        // Keyv hands its namespace down to the store, so it is set here only.
+        const store = new KeyvRedis(redis.client, { throwOnConnectError: false });
+        return {
+          stores: [new Keyv({ store, namespace: `${config.redis.keyPrefix}cache`, useKeyPrefix: false })],
+        };
       },
     }),
   ],

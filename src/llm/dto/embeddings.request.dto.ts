@@ -44,7 +44,7 @@ export class EmbeddingsRequestDto {
   @IsEmbeddingInput()
   input: string | string[];
 
-  @ApiPropertyOptional({ enum: ['float', 'base64'], default: 'float' })
+  @ApiPropertyOptional({ enum: ['float', 'base64'], description: 'Defaults to float' })
   @IsOptional()
   @IsIn(['float', 'base64'])
   encoding_format?: 'float' | 'base64';

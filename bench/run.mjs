@@ -1,0 +1,15 @@
+// `npm run bench`: runs every benchmark suite in turn; each writes its results under bench/results/.
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const suites = [{ name: 'platform (NestJS on Express vs Fastify)', script: join(here, 'platform', 'run.mjs') }];
+const only = process.argv[2];
+
+for (const suite of suites) {
+  if (only && !suite.name.startsWith(only)) continue;
+  console.log(`\n== ${suite.name}`);
+  const r = spawnSync(process.execPath, [suite.script], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
