@@ -58,6 +58,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     genReqId: requestId,
     // Longer than common load-balancer idle timeouts, so the balancer closes first.
     keepAliveTimeout: 75_000,
+    // By the time the app closes, the drain (graceful-shutdown.ts) has already let in-flight work
+    // finish; whatever is left is a stale keep-alive socket that must not hold the process open.
+    forceCloseConnections: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register(config, log, options.extraModules),

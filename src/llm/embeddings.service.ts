@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { GatewayError } from '../common/errors/gateway-error.js';
+import { ModelCatalog } from './model-catalog.js';
 import { embedLocalHash, localHashDimension, tokenizeWords } from './providers/local/index.js';
 
 export interface EmbeddingResult {
@@ -8,18 +9,20 @@ export interface EmbeddingResult {
   promptTokens: number;
 }
 
-/** Embeddings by model name. Remote embedders join here as their providers land. */
+/** Embeddings by model name: the built-in `local/hash-<dim>` embedder or a provider's API. */
 @Injectable()
 export class EmbeddingsService {
-  async embed(model: string, inputs: readonly string[], dimensions?: number): Promise<EmbeddingResult> {
-    const slash = model.indexOf('/');
-    const provider = slash > 0 ? model.slice(0, slash) : '';
-    const name = model.slice(slash + 1);
-    if (provider !== 'local') {
-      throw new GatewayError('model_not_found', `The model '${model}' does not exist or is not configured.`, {
-        param: 'model',
-      });
-    }
+  constructor(private readonly catalog: ModelCatalog) {}
+
+  async embed(
+    model: string,
+    inputs: readonly string[],
+    dimensions?: number,
+    signal?: AbortSignal,
+  ): Promise<EmbeddingResult> {
+    if (!model.startsWith('local/'))
+      return this.embedRemote(model, inputs, dimensions, signal ?? new AbortController().signal);
+    const name = model.slice('local/'.length);
     const dim = localHashDimension(name);
     if (dim === undefined) {
       throw new GatewayError(
@@ -42,5 +45,24 @@ export class EmbeddingsService {
     // Local "tokens" are words: the embedder has no BPE vocabulary.
     const promptTokens = inputs.reduce((n, text) => n + tokenizeWords(text).length, 0);
     return { model, vectors: inputs.map((text) => embedLocalHash(text, dim)), promptTokens };
+  }
+
+  private async embedRemote(
+    model: string,
+    inputs: readonly string[],
+    dimensions: number | undefined,
+    signal: AbortSignal,
+  ): Promise<EmbeddingResult> {
+    const target = await this.catalog.resolve(model);
+    if (!target.provider.embed) {
+      throw new GatewayError('unsupported', `The ${target.provider.id} provider has no embeddings API.`, {
+        param: 'model',
+      });
+    }
+    const out = await target.provider.embed(
+      { model: target.model, input: [...inputs], dimensions },
+      { signal },
+    );
+    return { model, vectors: out.vectors, promptTokens: out.promptTokens };
   }
 }

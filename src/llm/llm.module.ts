@@ -1,6 +1,15 @@
 import { Module } from '@nestjs/common';
+import { ChatController } from './chat.controller.js';
+import { ChatService } from './chat.service.js';
 import { EmbeddingsController } from './embeddings.controller.js';
 import { EmbeddingsService } from './embeddings.service.js';
+import { ModelCatalog } from './model-catalog.js';
+import { ModelsController } from './models.controller.js';
+import { ProviderRegistry } from './provider-registry.js';
 
-@Module({ controllers: [EmbeddingsController], providers: [EmbeddingsService], exports: [EmbeddingsService] })
+@Module({
+  controllers: [ChatController, ModelsController, EmbeddingsController],
+  providers: [ProviderRegistry, ModelCatalog, ChatService, EmbeddingsService],
+  exports: [ChatService, EmbeddingsService, ModelCatalog],
+})
 export class LlmModule {}

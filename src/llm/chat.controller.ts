@@ -1,0 +1,147 @@
+import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { toErrorResponse, toGatewayError } from '../common/errors/error-envelope.js';
+import { ShutdownState } from '../common/lifecycle/shutdown-state.js';
+import { ROOT_LOGGER } from '../common/logging/logger.js';
+import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator.js';
+import { ChatService } from './chat.service.js';
+import type { ChatResult, ChatStreamPart } from './core/chat.types.js';
+import { ChatCompletionRequestDto } from './dto/chat-completion.request.dto.js';
+import { ChatCompletionResponseDto } from './dto/chat-completion.response.dto.js';
+import { OpenAiSseEncoder } from './openai-sse.encoder.js';
+import { writeSse } from './sse-writer.js';
+
+/** Aborts when the client goes away before the response is complete, or the drain deadline hits. */
+function callSignal(reply: FastifyReply, shutdown: ShutdownState): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
+  });
+  return AbortSignal.any([controller.signal, shutdown.deadline]);
+}
+
+function toCompletion(r: ChatResult, model: string): ChatCompletionResponseDto {
+  return {
+    id: r.id,
+    object: 'chat.completion',
+    created: r.created,
+    model,
+    system_fingerprint: null,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: r.content,
+          ...(r.toolCalls ? { tool_calls: r.toolCalls } : {}),
+          refusal: null,
+        },
+        logprobs: null,
+        finish_reason: r.finishReason,
+      },
+    ],
+    usage: {
+      prompt_tokens: r.usage.promptTokens,
+      completion_tokens: r.usage.completionTokens,
+      total_tokens: r.usage.totalTokens,
+    },
+  };
+}
+
+@ApiTags('openai')
+@ApiBearerAuth()
+@Controller('v1')
+export class ChatController {
+  constructor(
+    private readonly chat: ChatService,
+    private readonly shutdown: ShutdownState,
+    @Inject(ROOT_LOGGER) private readonly log: Logger,
+  ) {}
+
+  @Post('chat/completions')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Create a chat completion (OpenAI schema); `stream: true` answers with SSE chunks',
+  })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiOkResponse({ type: ChatCompletionResponseDto })
+  @ApiErrorResponses(400, 401, 404, 413, 429, 500, 502, 503, 504)
+  async create(
+    @Body() body: ChatCompletionRequestDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ChatCompletionResponseDto | undefined> {
+    const prepared = await this.chat.prepare(body);
+    void reply.header('x-gateway-provider', prepared.target.provider.id).header('x-gateway-cache', 'bypass');
+    const signal = callSignal(reply, this.shutdown);
+    if (!body.stream) {
+      return toCompletion(await prepared.run({ signal }), body.model);
+    }
+    const parts = prepared.stream({ signal })[Symbol.asyncIterator]();
+    // The first part is awaited before any byte is sent, so an upstream that fails at once still
+    // gets a proper HTTP status (and the router may still fall back).
+    const first = await parts.next();
+    reply.hijack();
+    await this.streamOut(request, reply, first, parts, body);
+    return undefined;
+  }
+
+  private async streamOut(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    first: IteratorResult<ChatStreamPart>,
+    parts: AsyncIterator<ChatStreamPart>,
+    body: ChatCompletionRequestDto,
+  ): Promise<void> {
+    const start = !first.done && first.value.type === 'start' ? first.value : undefined;
+    const encoder = new OpenAiSseEncoder(
+      start?.id ?? `chatcmpl-${request.id}`,
+      body.model,
+      Math.floor(Date.now() / 1000),
+      body.stream_options?.include_usage ?? false,
+    );
+    const raw = reply.raw;
+    raw.socket?.setNoDelay(true);
+    raw.writeHead(200, {
+      ...(reply.getHeaders() as Record<string, string>),
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+    });
+    try {
+      await writeSse(raw, encoder.role());
+      let next = start ? await parts.next() : first;
+      while (!next.done) {
+        const part = next.value;
+        switch (part.type) {
+          case 'start':
+            break;
+          case 'text-delta':
+            await writeSse(raw, encoder.text(part.text));
+            break;
+          case 'tool-call-delta':
+            await writeSse(raw, encoder.toolCall(part.index, part.id, part.name, part.argumentsDelta));
+            break;
+          case 'finish':
+            await writeSse(raw, encoder.finish(part.finishReason, part.usage));
+            break;
+        }
+        next = await parts.next();
+      }
+    } catch (err) {
+      const error = toGatewayError(err);
+      if (!raw.destroyed) {
+        this.log.warn(
+          { reqId: request.id, code: error.code, provider: error.provider },
+          'stream ended with an error',
+        );
+        raw.write(OpenAiSseEncoder.error(toErrorResponse(error, request.id).body));
+      }
+    } finally {
+      await parts.return?.();
+      if (!raw.writableEnded) raw.end();
+    }
+  }
+}

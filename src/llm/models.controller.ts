@@ -1,0 +1,35 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator.js';
+import { ModelCatalog } from './model-catalog.js';
+
+class ModelDto {
+  @ApiProperty({ example: 'openai/gpt-4o-mini' }) id: string;
+  @ApiProperty({ enum: ['model'] }) object: 'model';
+  @ApiProperty() created: number;
+  @ApiProperty() owned_by: string;
+}
+
+class ModelListDto {
+  @ApiProperty({ enum: ['list'] }) object: 'list';
+  @ApiProperty({ type: [ModelDto] }) data: ModelDto[];
+}
+
+@ApiTags('openai')
+@ApiBearerAuth()
+@Controller('v1')
+export class ModelsController {
+  constructor(private readonly catalog: ModelCatalog) {}
+
+  @Get('models')
+  @ApiOperation({ summary: 'List the models of every configured provider (OpenAI schema)' })
+  @ApiOkResponse({ type: ModelListDto })
+  @ApiErrorResponses(400, 401, 500)
+  async list(): Promise<ModelListDto> {
+    const models = await this.catalog.list();
+    return {
+      object: 'list',
+      data: models.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.ownedBy })),
+    };
+  }
+}

@@ -1,0 +1,1 @@
+export { AnthropicProvider, type AnthropicSettings } from './anthropic.provider.js';

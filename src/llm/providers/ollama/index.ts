@@ -1,0 +1,1 @@
+export { OllamaProvider, type OllamaSettings } from './ollama.provider.js';

@@ -1,0 +1,1 @@
+export { OpenAiProvider, type OpenAiCompatibleSettings } from './openai.provider.js';
