@@ -532,7 +532,10 @@ function markdown(meta, rows, decision, parity, calib) {
     `Caveat: Claude's tokenizer and the 32k-vocabulary tokenizers of some open models (Mistral) produce more tokens than o200k for the same text; the estimate's headroom over o200k on ordinary text (${fmt(s.minRatio, 2)}–${fmt(s.maxRatio, 2)}x) is the only margin for them, so context checks for estimated models should keep a safety margin of their own.`,
     '',
   );
-  L.push('Rerun: `node bench/tokenizer/compare.mjs` (raw numbers in `tokenizer.json`).', '');
+  L.push(
+    'Rerun: `node bench/tokenizer/compare.mjs` (raw numbers in `tokenizer.json`); js-tiktoken is not a dependency, so install it first with `npm install --no-save js-tiktoken`.',
+    '',
+  );
   return L.join('\n');
 }
 
@@ -541,6 +544,14 @@ async function main() {
     const result = await runChild(process.argv.slice(3));
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
+  }
+  for (const lib of LIBS) {
+    try {
+      import.meta.resolve(lib);
+    } catch {
+      console.error(`${lib} is not installed; for this comparison only: npm install --no-save ${lib}`);
+      process.exit(1);
+    }
   }
   const meta = {
     date: new Date().toISOString(),

@@ -22,6 +22,11 @@ function callSignal(reply: FastifyReply, shutdown: ShutdownState): AbortSignal {
   return AbortSignal.any([controller.signal, shutdown.deadline]);
 }
 
+/** Settings the upstream cannot honour, reported instead of failing the request. */
+function warningsHeader(warnings: readonly string[]): string {
+  return warnings.map((w) => w.replace(/[^\x20-\x7e]/g, '?')).join('; ');
+}
+
 function toCompletion(r: ChatResult, model: string): ChatCompletionResponseDto {
   return {
     id: r.id,
@@ -77,7 +82,10 @@ export class ChatController {
     void reply.header('x-gateway-provider', prepared.target.provider.id).header('x-gateway-cache', 'bypass');
     const signal = callSignal(reply, this.shutdown);
     if (!body.stream) {
-      return toCompletion(await prepared.run({ signal }), body.model);
+      const result = await prepared.run({ signal });
+      if (result.warnings.length > 0)
+        void reply.header('x-gateway-warnings', warningsHeader(result.warnings));
+      return toCompletion(result, body.model);
     }
     const parts = prepared.stream({ signal })[Symbol.asyncIterator]();
     // The first part is awaited before any byte is sent, so an upstream that fails at once still
@@ -103,6 +111,8 @@ export class ChatController {
       body.stream_options?.include_usage ?? false,
     );
     const raw = reply.raw;
+    if (start && start.warnings.length > 0)
+      void reply.header('x-gateway-warnings', warningsHeader(start.warnings));
     raw.socket?.setNoDelay(true);
     raw.writeHead(200, {
       ...(reply.getHeaders() as Record<string, string>),

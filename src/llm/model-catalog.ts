@@ -4,6 +4,7 @@ import { GatewayError } from '../common/errors/gateway-error.js';
 import { ROOT_LOGGER } from '../common/logging/logger.js';
 import type { LlmProvider } from './core/llm-provider.port.js';
 import { ProviderRegistry } from './provider-registry.js';
+import { lookupModelInfo } from './registry/model-info.js';
 
 /** How long an upstream's model list is trusted before it is fetched again. */
 const DISCOVERY_TTL_MS = 5 * 60_000;
@@ -47,6 +48,8 @@ export class ModelCatalog {
     const provider = slash > 0 ? this.registry.get(requested.slice(0, slash)) : undefined;
     const model = requested.slice(slash + 1);
     if (!provider || model.length === 0) throw this.notFound(requested);
+    // The registry file vouches for its models; others must be on the upstream's own list.
+    if (lookupModelInfo(provider.id, model)) return { provider, model, requested };
     const ids = await this.modelIds(provider);
     if (!matches(ids, model)) throw this.notFound(requested);
     return { provider, model, requested };

@@ -261,3 +261,59 @@ describe('upstream connection pooling and aborts', () => {
     expect(fake.activeRequests).toBe(0);
   });
 });
+
+describe('token validation before the upstream call', () => {
+  let db: Awaited<ReturnType<typeof createFreshDatabase>>;
+  let fake: OpenAiFake;
+  let gw: RunningApp;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    db = await createFreshDatabase();
+    fake = new OpenAiFake();
+    await fake.start();
+    gw = await startApp(
+      testConfig({ DATABASE_URL: db.url, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: `${fake.url}/v1` }),
+    );
+    client = new OpenAI({ apiKey: 'x', baseURL: `${gw.baseUrl}/v1`, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await fake?.stop();
+    await db?.drop();
+  });
+
+  it('refuses prompt + max_tokens over the context window, naming both numbers', async () => {
+    const long = 'lorem ipsum dolor sit amet '.repeat(30_000);
+    const err = await client.chat.completions
+      .create({ model: 'openai/gpt-4o-mini', max_tokens: 1000, messages: [{ role: 'user', content: long }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(err).toMatchObject({ code: 'context_length_exceeded', param: 'messages' });
+    expect(String((err as Error).message)).toMatch(
+      /maximum context length is 128000 tokens.*\d+ in the messages, 1000 in the completion/,
+    );
+    expect(fake.requestsTo('/v1/chat/completions')).toHaveLength(0);
+  });
+
+  it('refuses max_tokens over the model output limit', async () => {
+    const err = await client.chat.completions
+      .create({
+        model: 'openai/gpt-4o-mini',
+        max_tokens: 10_000_000,
+        messages: [{ role: 'user', content: 'hi' }],
+      })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, param: 'max_tokens' });
+    expect(fake.requestsTo('/v1/chat/completions')).toHaveLength(0);
+  });
+
+  it('lets a request that fits through', async () => {
+    const ok = await client.chat.completions.create({
+      model: 'openai/gpt-4o-mini',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(ok.choices[0].message.content).toBe('Echo: hi');
+  });
+});

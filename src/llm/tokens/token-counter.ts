@@ -71,7 +71,7 @@ const LOADERS: Readonly<Record<BpeEncoding, () => Promise<BpeModule>>> = {
   cl100k: () => import('gpt-tokenizer/encoding/cl100k_base'),
 };
 
-// Loading an encoding takes ~0.4-0.7 s and ~30-40 MB (bench/results/tokenizer.md), so each is
+// Loading an encoding takes 0.3-1 s and 25-45 MB of RSS (bench/results/tokenizer.md), so each is
 // imported on first use, once per process, and shared by every counter.
 const loaded = new Map<BpeEncoding, Promise<BpeModule>>();
 
