@@ -4,7 +4,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const suites = [{ name: 'platform (NestJS on Express vs Fastify)', script: join(here, 'platform', 'run.mjs') }];
+const suites = [
+  { name: 'platform (NestJS on Express vs Fastify)', script: join(here, 'platform', 'run.mjs') },
+  { name: 'tokenizer (gpt-tokenizer vs js-tiktoken)', script: join(here, 'tokenizer', 'compare.mjs') },
+];
 const only = process.argv[2];
 
 for (const suite of suites) {
