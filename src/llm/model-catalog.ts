@@ -73,10 +73,15 @@ export class ModelCatalog {
   }
 
   private async modelIds(provider: LlmProvider): Promise<Set<string>> {
-    const now = Date.now();
     const entry = this.discovered.get(provider.id);
-    if (entry && now - entry.at < DISCOVERY_TTL_MS) return entry.ids;
-    if (entry?.pending) return entry.pending;
+    if (entry && Date.now() - entry.at < DISCOVERY_TTL_MS) return entry.ids;
+    const pending = entry?.pending ?? this.refresh(provider, entry);
+    // A stale list keeps answering, for every caller, while the refresh runs or if it fails.
+    return entry && entry.ids.size > 0 ? entry.ids : pending;
+  }
+
+  /** One listing call per provider at a time, shared by everyone who needs it. */
+  private refresh(provider: LlmProvider, stale: Discovery | undefined): Promise<Set<string>> {
     const pending = provider
       .listModels({ signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS) })
       .then((models) => {
@@ -88,12 +93,8 @@ export class ModelCatalog {
         const current = this.discovered.get(provider.id);
         if (current?.pending === pending) current.pending = undefined;
       });
-    this.discovered.set(provider.id, { at: entry?.at ?? 0, ids: entry?.ids ?? new Set(), pending });
-    if (entry && entry.ids.size > 0) {
-      // A stale list still answers while the refresh runs; a failed refresh keeps it.
-      pending.catch(() => undefined);
-      return entry.ids;
-    }
+    this.discovered.set(provider.id, { at: stale?.at ?? 0, ids: stale?.ids ?? new Set(), pending });
+    if (stale && stale.ids.size > 0) pending.catch(() => undefined);
     return pending;
   }
 
