@@ -32,6 +32,10 @@ export interface AppConfig {
     readonly ollama: { readonly baseUrl: string };
     readonly litellm: { readonly apiKey?: string; readonly baseUrl?: string };
     readonly poolConnections: number;
+    /** Longest wait for an upstream's response headers (a non-streamed answer arrives with them). */
+    readonly timeoutMs: number;
+    /** Longest silence between chunks of an upstream body or stream. */
+    readonly idleTimeoutMs: number;
   };
   readonly gatewayConfigPath?: string;
   readonly embeddingModel: string;

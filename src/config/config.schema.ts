@@ -80,6 +80,8 @@ export const envSchema = z.object({
   LITELLM_BASE_URL: optionalUrl(http),
   LITELLM_API_KEY: optionalString,
   UPSTREAM_POOL_CONNECTIONS: withDefault(int(1, 1024), '64'),
+  UPSTREAM_TIMEOUT_MS: withDefault(int(100, 3_600_000), '120000'),
+  UPSTREAM_IDLE_TIMEOUT_MS: withDefault(int(100, 3_600_000), '60000'),
   GATEWAY_CONFIG: optionalString,
   EMBEDDING_MODEL: withDefault(
     z.string().regex(/^[a-z0-9-]+\/\S+$/, { message: 'must be <provider>/<model>, e.g. local/hash-384' }),

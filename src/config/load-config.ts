@@ -68,6 +68,8 @@ function toTree(e: ParsedEnv): AppConfig {
       ollama: { baseUrl: e.OLLAMA_BASE_URL },
       litellm: { apiKey: e.LITELLM_API_KEY, baseUrl: e.LITELLM_BASE_URL },
       poolConnections: e.UPSTREAM_POOL_CONNECTIONS,
+      timeoutMs: e.UPSTREAM_TIMEOUT_MS,
+      idleTimeoutMs: e.UPSTREAM_IDLE_TIMEOUT_MS,
     },
     gatewayConfigPath: e.GATEWAY_CONFIG,
     embeddingModel: e.EMBEDDING_MODEL,

@@ -16,13 +16,18 @@ const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
 export function buildProviders(config: AppConfig): LlmProvider[] {
   const p = config.providers;
   const providers: LlmProvider[] = [];
+  const pool = {
+    connections: p.poolConnections,
+    headersTimeoutMs: p.timeoutMs,
+    bodyTimeoutMs: p.idleTimeoutMs,
+  };
   if (p.openai.apiKey) {
     providers.push(
       new OpenAiProvider({
         id: 'openai',
         baseUrl: p.openai.baseUrl,
         apiKey: p.openai.apiKey,
-        connections: p.poolConnections,
+        ...pool,
       }),
     );
   }
@@ -31,20 +36,20 @@ export function buildProviders(config: AppConfig): LlmProvider[] {
       new AnthropicProvider({
         baseUrl: p.anthropic.baseUrl,
         apiKey: p.anthropic.apiKey,
-        connections: p.poolConnections,
+        ...pool,
         defaultMaxTokens: ANTHROPIC_DEFAULT_MAX_TOKENS,
       }),
     );
   }
   // Ollama needs no credentials: it is always configured, and its models are whatever it serves.
-  providers.push(new OllamaProvider({ baseUrl: p.ollama.baseUrl, connections: p.poolConnections }));
+  providers.push(new OllamaProvider({ baseUrl: p.ollama.baseUrl, ...pool }));
   if (p.litellm.baseUrl) {
     providers.push(
       new OpenAiProvider({
         id: 'litellm',
         baseUrl: p.litellm.baseUrl,
         apiKey: p.litellm.apiKey,
-        connections: p.poolConnections,
+        ...pool,
         legacyMaxTokens: true,
       }),
     );

@@ -18,6 +18,10 @@ export interface AnthropicSettings {
   baseUrl: string;
   apiKey?: string;
   connections: number;
+  /** Longest wait for response headers; a timeout becomes 504. */
+  headersTimeoutMs?: number;
+  /** Longest silence between body chunks; a timeout becomes 504. */
+  bodyTimeoutMs?: number;
   /** Sent as `max_tokens` when a request sets none (the Messages API requires it). */
   defaultMaxTokens: number;
   /** `anthropic-version` header; `2023-06-01` when unset. */
@@ -45,6 +49,8 @@ export class AnthropicProvider extends LlmProvider {
         provider: this.id,
         baseUrl: settings.baseUrl,
         connections: settings.connections,
+        headersTimeoutMs: settings.headersTimeoutMs,
+        bodyTimeoutMs: settings.bodyTimeoutMs,
         defaultHeaders: {
           accept: 'application/json',
           'anthropic-version': settings.version ?? DEFAULT_VERSION,

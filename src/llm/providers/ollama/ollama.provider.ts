@@ -19,6 +19,10 @@ export interface OllamaSettings {
   /** Server root, e.g. `http://localhost:11434` (the native API lives under `/api`). */
   baseUrl: string;
   connections: number;
+  /** Longest wait for response headers; a timeout becomes 504. */
+  headersTimeoutMs?: number;
+  /** Longest silence between body chunks; a timeout becomes 504. */
+  bodyTimeoutMs?: number;
 }
 
 function malformedAnswer(what: string): GatewayError {
@@ -47,6 +51,8 @@ export class OllamaProvider extends LlmProvider {
         provider: OLLAMA_PROVIDER,
         baseUrl: settings.baseUrl,
         connections: settings.connections,
+        headersTimeoutMs: settings.headersTimeoutMs,
+        bodyTimeoutMs: settings.bodyTimeoutMs,
         defaultHeaders: { accept: 'application/json' },
       },
       readOllamaError,

@@ -20,6 +20,10 @@ export interface OpenAiCompatibleSettings {
   baseUrl: string;
   apiKey?: string;
   connections: number;
+  /** Longest wait for response headers; a timeout becomes 504. */
+  headersTimeoutMs?: number;
+  /** Longest silence between body chunks; a timeout becomes 504. */
+  bodyTimeoutMs?: number;
   /** LiteLLM and most compatible servers want `max_tokens` for every model. */
   legacyMaxTokens?: boolean;
   extraHeaders?: Record<string, string>;
@@ -43,6 +47,8 @@ export class OpenAiProvider extends LlmProvider {
         provider: settings.id,
         baseUrl: settings.baseUrl,
         connections: settings.connections,
+        headersTimeoutMs: settings.headersTimeoutMs,
+        bodyTimeoutMs: settings.bodyTimeoutMs,
         defaultHeaders: {
           accept: 'application/json',
           ...(settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {}),
