@@ -10,6 +10,7 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { GatewayError } from './common/errors/gateway-error.js';
 import { ShutdownState } from './common/lifecycle/shutdown-state.js';
 import { createRootLogger, PinoNestLogger } from './common/logging/logger.js';
+import { MetricsService } from './metrics/metrics.service.js';
 import { createValidationPipe } from './common/validation/validation.pipe.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -91,7 +92,16 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     }
     done();
   });
+  const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', (req, reply, done) => {
+    // Route templates, never raw URLs, keep the label set bounded.
+    const labels = {
+      route: req.routeOptions.url ?? 'unmatched',
+      method: req.method,
+      status: String(reply.statusCode),
+    };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
     log.info(
       {
         reqId: req.id,

@@ -8,6 +8,7 @@ import { AppConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LlmModule } from './llm/llm.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisModule } from './redis/redis.module.js';
 
 @Module({})
@@ -20,6 +21,7 @@ export class AppModule {
         AppConfigModule.register(config),
         DatabaseModule,
         RedisModule,
+        MetricsModule,
         CacheModule,
         AuthModule,
         LlmModule,

@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { KeysModule } from '../keys/keys.module.js';
+import { LimitsModule } from '../limits/limits.module.js';
 import { AuthGuard } from './auth.guard.js';
 
-@Module({ providers: [{ provide: APP_GUARD, useClass: AuthGuard }] })
+@Module({
+  imports: [KeysModule, LimitsModule],
+  providers: [{ provide: APP_GUARD, useClass: AuthGuard }],
+})
 export class AuthModule {}

@@ -1,5 +1,6 @@
 /** The validated, typed configuration tree. Built once at boot by `loadAppConfig`. */
 export type CacheMode = 'exact' | 'semantic' | 'off';
+export type FailMode = 'open' | 'closed';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface AppConfig {
@@ -36,6 +37,17 @@ export interface AppConfig {
     readonly timeoutMs: number;
     /** Longest silence between chunks of an upstream body or stream. */
     readonly idleTimeoutMs: number;
+  };
+  readonly limits: {
+    /** Requests per minute across all callers of this deployment; 0 = no global limit. */
+    readonly globalRpm: number;
+    /** Redis unreachable: `open` keeps counting in-process, `closed` refuses with 503. */
+    readonly rateFailMode: FailMode;
+    readonly budgetFailMode: FailMode;
+  };
+  readonly usage: {
+    /** Usage records are written in batches at this interval (and on shutdown). */
+    readonly flushIntervalMs: number;
   };
   readonly gatewayConfigPath?: string;
   readonly embeddingModel: string;

@@ -71,6 +71,12 @@ function toTree(e: ParsedEnv): AppConfig {
       timeoutMs: e.UPSTREAM_TIMEOUT_MS,
       idleTimeoutMs: e.UPSTREAM_IDLE_TIMEOUT_MS,
     },
+    limits: {
+      globalRpm: e.RATE_LIMIT_GLOBAL_RPM,
+      rateFailMode: e.RATE_LIMIT_FAIL_MODE,
+      budgetFailMode: e.BUDGET_FAIL_MODE,
+    },
+    usage: { flushIntervalMs: e.USAGE_FLUSH_INTERVAL_MS },
     gatewayConfigPath: e.GATEWAY_CONFIG,
     embeddingModel: e.EMBEDDING_MODEL,
     cache: { defaultMode: e.CACHE_DEFAULT_MODE, encryptionKey: e.CACHE_ENCRYPTION_KEY },

@@ -6,8 +6,13 @@ import { toErrorResponse, toGatewayError } from '../common/errors/error-envelope
 import { ShutdownState } from '../common/lifecycle/shutdown-state.js';
 import { ROOT_LOGGER } from '../common/logging/logger.js';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator.js';
+import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
+import type { Principal } from '../auth/principal.js';
+import { Scopes } from '../auth/scopes.decorator.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import type { CallRecord } from './call-ledger.js';
 import { ChatService } from './chat.service.js';
-import type { ChatResult, ChatStreamPart } from './core/chat.types.js';
+import type { ChatResult, ChatStreamPart, Usage } from './core/chat.types.js';
 import { ChatCompletionRequestDto } from './dto/chat-completion.request.dto.js';
 import { ChatCompletionResponseDto } from './dto/chat-completion.response.dto.js';
 import { OpenAiSseEncoder } from './openai-sse.encoder.js';
@@ -20,6 +25,20 @@ function callSignal(reply: FastifyReply, shutdown: ShutdownState): AbortSignal {
     if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
   });
   return AbortSignal.any([controller.signal, shutdown.deadline]);
+}
+
+/** About four characters per token: only for streams that ended without the upstream's usage. */
+function estimateTokens(chars: number): number {
+  return Math.ceil(chars / 4);
+}
+
+function estimatedUsage(record: CallRecord, chars: number): Usage {
+  const completionTokens = estimateTokens(chars);
+  return {
+    promptTokens: record.promptTokens,
+    completionTokens,
+    totalTokens: record.promptTokens + completionTokens,
+  };
 }
 
 /** Settings the upstream cannot honour, reported instead of failing the request. */
@@ -57,10 +76,12 @@ function toCompletion(r: ChatResult, model: string): ChatCompletionResponseDto {
 
 @ApiTags('openai')
 @ApiBearerAuth()
+@Scopes('chat')
 @Controller('v1')
 export class ChatController {
   constructor(
     private readonly chat: ChatService,
+    private readonly metrics: MetricsService,
     private readonly shutdown: ShutdownState,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
   ) {}
@@ -72,17 +93,32 @@ export class ChatController {
   })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOkResponse({ type: ChatCompletionResponseDto })
-  @ApiErrorResponses(400, 401, 404, 413, 429, 500, 502, 503, 504)
+  @ApiErrorResponses(400, 401, 403, 404, 413, 429, 500, 502, 503, 504)
   async create(
     @Body() body: ChatCompletionRequestDto,
+    @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ChatCompletionResponseDto | undefined> {
-    const prepared = await this.chat.prepare(body);
+    const prepared = await this.chat.prepare(body, { principal, requestId: request.id });
+    const { record, reservation } = prepared;
     void reply.header('x-gateway-provider', prepared.target.provider.id).header('x-gateway-cache', 'bypass');
+    if (reservation.limitTokens !== undefined) {
+      void reply
+        .header('x-ratelimit-limit-tokens', reservation.limitTokens)
+        .header('x-ratelimit-remaining-tokens', reservation.remainingTokens ?? 0);
+    }
     const signal = callSignal(reply, this.shutdown);
     if (!body.stream) {
-      const result = await prepared.run({ signal });
+      let result: ChatResult;
+      try {
+        result = await prepared.run({ signal });
+      } catch (err) {
+        if (signal.aborted) record.clientClosed(0);
+        else record.fail(err);
+        throw err;
+      }
+      record.succeed(result.usage);
       if (result.warnings.length > 0)
         void reply.header('x-gateway-warnings', warningsHeader(result.warnings));
       return toCompletion(result, body.model);
@@ -90,9 +126,21 @@ export class ChatController {
     const parts = prepared.stream({ signal })[Symbol.asyncIterator]();
     // The first part is awaited before any byte is sent, so an upstream that fails at once still
     // gets a proper HTTP status (and the router may still fall back).
-    const first = await parts.next();
+    let first: IteratorResult<ChatStreamPart>;
+    try {
+      first = await parts.next();
+    } catch (err) {
+      if (signal.aborted) record.clientClosed(0);
+      else record.fail(err);
+      throw err;
+    }
     reply.hijack();
-    await this.streamOut(request, reply, first, parts, body);
+    this.metrics.openStreams.inc();
+    try {
+      await this.streamOut(request, reply, first, parts, body, record);
+    } finally {
+      this.metrics.openStreams.dec();
+    }
     return undefined;
   }
 
@@ -102,6 +150,7 @@ export class ChatController {
     first: IteratorResult<ChatStreamPart>,
     parts: AsyncIterator<ChatStreamPart>,
     body: ChatCompletionRequestDto,
+    record: CallRecord,
   ): Promise<void> {
     const start = !first.done && first.value.type === 'start' ? first.value : undefined;
     const encoder = new OpenAiSseEncoder(
@@ -120,6 +169,9 @@ export class ChatController {
       'cache-control': 'no-cache',
       'x-accel-buffering': 'no',
     });
+    // Characters streamed, for an estimate of the completion tokens when no usage arrives.
+    let streamedChars = 0;
+    let usage: Usage | undefined;
     try {
       await writeSse(raw, encoder.role());
       let next = start ? await parts.next() : first;
@@ -129,19 +181,28 @@ export class ChatController {
           case 'start':
             break;
           case 'text-delta':
+            record.firstToken();
+            streamedChars += part.text.length;
             await writeSse(raw, encoder.text(part.text));
             break;
           case 'tool-call-delta':
+            record.firstToken();
+            streamedChars += part.argumentsDelta.length;
             await writeSse(raw, encoder.toolCall(part.index, part.id, part.name, part.argumentsDelta));
             break;
           case 'finish':
+            usage = part.usage;
             await writeSse(raw, encoder.finish(part.finishReason, part.usage));
             break;
         }
         next = await parts.next();
       }
+      if (raw.destroyed) record.clientClosed(estimateTokens(streamedChars));
+      else record.succeed(usage ?? estimatedUsage(record, streamedChars));
     } catch (err) {
       const error = toGatewayError(err);
+      if (raw.destroyed) record.clientClosed(estimateTokens(streamedChars));
+      else record.fail(error, estimateTokens(streamedChars));
       if (!raw.destroyed) {
         this.log.warn(
           { reqId: request.id, code: error.code, provider: error.provider },

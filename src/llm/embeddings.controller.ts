@@ -1,5 +1,9 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
+import type { Principal } from '../auth/principal.js';
+import { Scopes } from '../auth/scopes.decorator.js';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator.js';
 import { EmbeddingsRequestDto, EmbeddingsResponseDto } from './dto/embeddings.request.dto.js';
 import { EmbeddingsService } from './embeddings.service.js';
@@ -10,6 +14,7 @@ function toBase64(vector: readonly number[]): string {
 
 @ApiTags('openai')
 @ApiBearerAuth()
+@Scopes('embeddings')
 @Controller('v1')
 export class EmbeddingsController {
   constructor(private readonly embeddings: EmbeddingsService) {}
@@ -18,10 +23,19 @@ export class EmbeddingsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Create embeddings (OpenAI schema)' })
   @ApiOkResponse({ type: EmbeddingsResponseDto })
-  @ApiErrorResponses(400, 401, 404, 413, 429, 500, 502, 503, 504)
-  async create(@Body() body: EmbeddingsRequestDto): Promise<EmbeddingsResponseDto> {
+  @ApiErrorResponses(400, 401, 403, 404, 413, 429, 500, 502, 503, 504)
+  async create(
+    @Body() body: EmbeddingsRequestDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+  ): Promise<EmbeddingsResponseDto> {
     const inputs = typeof body.input === 'string' ? [body.input] : body.input;
-    const result = await this.embeddings.embed(body.model, inputs, body.dimensions);
+    const result = await this.embeddings.embedFor(
+      { principal, requestId: request.id },
+      body.model,
+      inputs,
+      body.dimensions,
+    );
     const base64 = body.encoding_format === 'base64';
     return {
       object: 'list',

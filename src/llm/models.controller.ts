@@ -1,5 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
+import { mayUseModel, type Principal } from '../auth/principal.js';
+import { Scopes } from '../auth/scopes.decorator.js';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator.js';
 import { ModelCatalog } from './model-catalog.js';
 
@@ -17,6 +20,7 @@ class ModelListDto {
 
 @ApiTags('openai')
 @ApiBearerAuth()
+@Scopes()
 @Controller('v1')
 export class ModelsController {
   constructor(private readonly catalog: ModelCatalog) {}
@@ -25,8 +29,8 @@ export class ModelsController {
   @ApiOperation({ summary: 'List the models of every configured provider (OpenAI schema)' })
   @ApiOkResponse({ type: ModelListDto })
   @ApiErrorResponses(400, 401, 500)
-  async list(): Promise<ModelListDto> {
-    const models = await this.catalog.list();
+  async list(@CurrentPrincipal() principal: Principal): Promise<ModelListDto> {
+    const models = (await this.catalog.list()).filter((m) => mayUseModel(principal, m.id));
     return {
       object: 'list',
       data: models.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.ownedBy })),

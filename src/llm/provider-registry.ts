@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { LlmProvider } from './core/llm-provider.port.js';
 import { AnthropicProvider } from './providers/anthropic/index.js';
 import { OllamaProvider } from './providers/ollama/index.js';
@@ -61,8 +62,16 @@ export function buildProviders(config: AppConfig): LlmProvider[] {
 export class ProviderRegistry implements OnApplicationShutdown {
   private readonly byId: ReadonlyMap<string, LlmProvider>;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(@Inject(APP_CONFIG) config: AppConfig, metrics: MetricsService) {
     this.byId = new Map(buildProviders(config).map((p) => [p.id, p]));
+    metrics.onCollect(() => {
+      for (const p of this.byId.values()) {
+        const stats = p.poolStats();
+        if (!stats) continue;
+        for (const [state, n] of Object.entries(stats) as Array<[string, number]>)
+          metrics.poolSockets.set({ provider: p.id, state }, n);
+      }
+    });
   }
 
   get(id: string): LlmProvider | undefined {

@@ -73,7 +73,7 @@ export function toGatewayError(err: unknown, maxBodyBytes?: number): GatewayErro
 
 export function toErrorResponse(error: GatewayError, requestId?: string): ErrorResponse {
   const { status, type } = ERROR_CODES[error.code];
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...error.headers };
   let message = error.message;
   if (error.code === 'internal_error' && requestId)
     message = `Internal server error (request id ${requestId}).`;

@@ -10,6 +10,8 @@ export interface GatewayErrorOptions {
   provider?: string;
   upstreamRequestId?: string;
   upstreamStatus?: number;
+  /** Extra response headers (rate-limit state, say); never secrets. */
+  headers?: Record<string, string>;
   cause?: unknown;
 }
 
@@ -24,6 +26,7 @@ export class GatewayError extends Error {
   readonly provider?: string;
   readonly upstreamRequestId?: string;
   readonly upstreamStatus?: number;
+  readonly headers?: Record<string, string>;
 
   constructor(
     readonly code: GatewayErrorCode,
@@ -38,6 +41,7 @@ export class GatewayError extends Error {
     this.provider = options.provider;
     this.upstreamRequestId = options.upstreamRequestId;
     this.upstreamStatus = options.upstreamStatus;
+    this.headers = options.headers;
   }
 
   get status(): number {

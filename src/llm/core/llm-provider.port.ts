@@ -13,6 +13,15 @@ import type {
  * exactly one upstream attempt per call and throw `GatewayError` with `retryable` decided once;
  * retries and fallbacks belong to the router. A stream's errors are thrown from the iterator.
  */
+/** A keep-alive pool's sockets: connected (open), free (idle), pending (connecting), running (busy), queued requests. */
+export interface PoolStats {
+  connected: number;
+  free: number;
+  pending: number;
+  running: number;
+  queued: number;
+}
+
 export abstract class LlmProvider {
   /** The `<provider>` prefix clients use, e.g. `openai`. */
   abstract readonly id: string;
@@ -26,6 +35,11 @@ export abstract class LlmProvider {
 
   /** The upstream's model list, for discovery. */
   abstract listModels(opts: CallOptions): Promise<UpstreamModel[]>;
+
+  /** Sockets of the upstream connection pool, for metrics; undefined when there is no pool. */
+  poolStats(): PoolStats | undefined {
+    return undefined;
+  }
 
   /** Releases pooled connections at shutdown. */
   close(): Promise<void> {

@@ -6,7 +6,7 @@ import type {
   ChatStreamPart,
   UpstreamModel,
 } from '../../core/chat.types.js';
-import { LlmProvider } from '../../core/llm-provider.port.js';
+import { LlmProvider, type PoolStats } from '../../core/llm-provider.port.js';
 import { mapTransportError } from '../shared/upstream-errors.js';
 import { UpstreamHttp, type UpstreamResponse } from '../shared/upstream-http.js';
 import { anthropicStreamParts } from './anthropic-stream.js';
@@ -96,6 +96,10 @@ export class AnthropicProvider extends LlmProvider {
       after = list.last_id;
     }
     return models;
+  }
+
+  override poolStats(): PoolStats {
+    return this.http.poolStats();
   }
 
   override close(): Promise<void> {

@@ -8,7 +8,7 @@ import type {
   EmbedResult,
   UpstreamModel,
 } from '../../core/chat.types.js';
-import { LlmProvider } from '../../core/llm-provider.port.js';
+import { LlmProvider, type PoolStats } from '../../core/llm-provider.port.js';
 import { mapTransportError } from '../shared/upstream-errors.js';
 import { UpstreamHttp } from '../shared/upstream-http.js';
 import { ollamaObjects, ollamaStreamParts } from './ollama-stream.js';
@@ -102,6 +102,10 @@ export class OllamaProvider extends LlmProvider {
     const res = await this.http.request('GET', '/api/tags', undefined, signal);
     const tags = await this.http.json<OllamaTags | null>(res, signal);
     return (tags?.models ?? []).map((m) => ({ id: m.name, created: createdSeconds(m.modified_at) }));
+  }
+
+  override poolStats(): PoolStats {
+    return this.http.poolStats();
   }
 
   override close(): Promise<void> {

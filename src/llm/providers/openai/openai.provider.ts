@@ -8,7 +8,7 @@ import type {
   EmbedResult,
   UpstreamModel,
 } from '../../core/chat.types.js';
-import { LlmProvider } from '../../core/llm-provider.port.js';
+import { LlmProvider, type PoolStats } from '../../core/llm-provider.port.js';
 import { mapTransportError } from '../shared/upstream-errors.js';
 import { UpstreamHttp } from '../shared/upstream-http.js';
 import { openAiStreamParts } from './openai-stream.js';
@@ -96,6 +96,10 @@ export class OpenAiProvider extends LlmProvider {
     const res = await this.http.request('GET', '/models', undefined, signal);
     const list = await this.http.json<OpenAiModelList>(res, signal);
     return list.data.map((m) => ({ id: m.id, ownedBy: m.owned_by, created: m.created }));
+  }
+
+  override poolStats(): PoolStats {
+    return this.http.poolStats();
   }
 
   override close(): Promise<void> {

@@ -86,6 +86,11 @@ export class UpstreamHttp {
     }
   }
 
+  poolStats(): { connected: number; free: number; pending: number; running: number; queued: number } {
+    const s = this.pool.stats;
+    return { connected: s.connected, free: s.free, pending: s.pending, running: s.running, queued: s.queued };
+  }
+
   async close(): Promise<void> {
     await this.pool.close();
   }

@@ -1,0 +1,145 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Seconds; LLM calls run from milliseconds (cache hits) to minutes (long generations). */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const TTFT_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
+
+/** Which limit refused a request (a fixed set, so the label stays bounded). */
+export type LimitKind = 'rpm_global' | 'rpm_key' | 'tpm' | 'budget';
+
+/**
+ * Every Prometheus metric the gateway exports, on a registry of its own (several apps in one process,
+ * as in tests, do not collide). Labels only ever hold bounded values: route templates (not URLs),
+ * configured model and provider names, status codes and error codes.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'gateway_http_requests_total',
+    help: 'HTTP requests by route template, method and status.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'gateway_http_request_duration_seconds',
+    help: 'HTTP request latency until the response ended, by route template, method and status.',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly llmRequests = new Counter({
+    name: 'gateway_llm_requests_total',
+    help: 'Model calls by endpoint, requested model, answering provider, target model and status.',
+    labelNames: ['endpoint', 'model', 'provider', 'target', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly llmDuration = new Histogram({
+    name: 'gateway_llm_request_duration_seconds',
+    help: 'Model call latency (to the last byte) by endpoint, model, provider and target.',
+    labelNames: ['endpoint', 'model', 'provider', 'target'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly timeToFirstToken = new Histogram({
+    name: 'gateway_llm_time_to_first_token_seconds',
+    help: 'Time from request to the first streamed token, by model, provider and target.',
+    labelNames: ['model', 'provider', 'target'] as const,
+    buckets: TTFT_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly tokens = new Counter({
+    name: 'gateway_llm_tokens_total',
+    help: 'Tokens by model, provider and kind (prompt, completion, cached).',
+    labelNames: ['model', 'provider', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cost = new Counter({
+    name: 'gateway_llm_cost_usd_total',
+    help: 'Spend in USD at the model registry prices, by model and provider.',
+    labelNames: ['model', 'provider'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cacheResults = new Counter({
+    name: 'gateway_cache_results_total',
+    help: 'Response cache outcomes (hit, semantic-hit, miss, bypass).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rateLimitRejections = new Counter({
+    name: 'gateway_rate_limit_rejections_total',
+    help: 'Requests refused with 429 by limit kind.',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
+  readonly limitStoreFailures = new Counter({
+    name: 'gateway_limit_store_failures_total',
+    help: 'Shared limit store (Redis) failures by limiter and the fail mode applied.',
+    labelNames: ['limiter', 'mode'] as const,
+    registers: [this.registry],
+  });
+
+  readonly upstreamErrors = new Counter({
+    name: 'gateway_upstream_errors_total',
+    help: 'Upstream failures by provider and error code.',
+    labelNames: ['provider', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly openStreams = new Gauge({
+    name: 'gateway_open_streams',
+    help: 'SSE responses currently streaming.',
+    registers: [this.registry],
+  });
+
+  readonly openWebSockets = new Gauge({
+    name: 'gateway_open_websockets',
+    help: 'WebSocket connections currently open.',
+    registers: [this.registry],
+  });
+
+  readonly usageDropped = new Counter({
+    name: 'gateway_usage_records_dropped_total',
+    help: 'Usage records dropped because the database stayed unreachable and the buffer was full.',
+    registers: [this.registry],
+  });
+
+  private readonly collectHooks: Array<() => void> = [];
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' });
+    new Gauge({
+      name: 'gateway_upstream_pool_sockets',
+      help: 'Sockets of each upstream keep-alive pool by state (connected, free, pending, running, queued).',
+      labelNames: ['provider', 'state'] as const,
+      registers: [this.registry],
+      collect: () => {
+        for (const hook of this.collectHooks) hook();
+      },
+    });
+  }
+
+  /** Registers a callback that refreshes gauges right before each scrape. */
+  onCollect(hook: () => void): void {
+    this.collectHooks.push(hook);
+  }
+
+  get poolSockets(): Gauge<'provider' | 'state'> {
+    return this.registry.getSingleMetric('gateway_upstream_pool_sockets') as Gauge<'provider' | 'state'>;
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
