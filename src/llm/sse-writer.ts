@@ -8,6 +8,15 @@ import type { ServerResponse } from 'node:http';
 export async function writeSse(raw: ServerResponse, frame: string): Promise<void> {
   if (raw.destroyed) throw new Error('client disconnected');
   if (raw.write(frame)) return;
-  await Promise.race([once(raw, 'drain'), once(raw, 'close')]);
+  // The losing listener is removed, so a long stream to a slow client does not pile them up.
+  const settled = new AbortController();
+  try {
+    await Promise.race([
+      once(raw, 'drain', { signal: settled.signal }),
+      once(raw, 'close', { signal: settled.signal }),
+    ]);
+  } finally {
+    settled.abort();
+  }
   if (raw.destroyed) throw new Error('client disconnected');
 }

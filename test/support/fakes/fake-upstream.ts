@@ -29,6 +29,9 @@ export abstract class FakeUpstream {
   socketsOpened = 0;
   /** Requests whose response has not finished or closed yet. */
   activeRequests = 0;
+  /** `socket.bytesWritten` of connections already closed, and the total at the last `reset()`. */
+  private closedSocketBytes = 0;
+  private bytesAtReset = 0;
   latencyMs: number;
   protected readonly options: FakeUpstreamOptions;
 
@@ -65,7 +68,10 @@ export abstract class FakeUpstream {
     server.on('connection', (socket: Socket) => {
       this.socketsOpened++;
       this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('close', () => {
+        this.closedSocketBytes += socket.bytesWritten;
+        this.sockets.delete(socket);
+      });
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -95,6 +101,14 @@ export abstract class FakeUpstream {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /**
+   * Bytes handed to client sockets (status lines, headers and bodies) since start or the last
+   * `reset()`. Writes wait for the socket, so a reader applying backpressure keeps this still.
+   */
+  get bytesWritten(): number {
+    return this.totalBytesWritten() - this.bytesAtReset;
+  }
+
   get lastRequest(): RecordedRequest | undefined {
     return this.requests[this.requests.length - 1];
   }
@@ -111,7 +125,14 @@ export abstract class FakeUpstream {
     this.replies = [];
     this.reply = undefined;
     this.socketsOpened = 0;
+    this.bytesAtReset = this.totalBytesWritten();
     this.latencyMs = this.options.latencyMs ?? 0;
+  }
+
+  private totalBytesWritten(): number {
+    let open = 0;
+    for (const socket of this.sockets) open += socket.bytesWritten;
+    return this.closedSocketBytes + open;
   }
 
   /** Applies to the next request whose pathname matches `fault.path` (any request when unset). */

@@ -13,7 +13,7 @@ export interface UpstreamFailure {
 }
 
 const CONTEXT_LENGTH =
-  /context[_ ]length|context window|maximum context|prompt is too long|too many tokens|exceeds the (model's )?(context|maximum)/i;
+  /context[_ ]length|context window|maximum context|prompt is too long|too many tokens|exceeds the (model's |available )?(context|maximum)|context size/i;
 
 /** One mapping from an upstream HTTP failure to the gateway's error codes (CONTRACT §5). */
 export function mapUpstreamFailure(f: UpstreamFailure): GatewayError {
