@@ -37,11 +37,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
         ? fromHttpException(exception, this.maxBodyBytes)
         : toGatewayError(exception, this.maxBodyBytes);
     const { status, headers, body } = toErrorResponse(error, request.id);
-    if (status >= 500) {
-      this.log.error(
-        { reqId: request.id, err: exception, code: error.code, provider: error.provider },
-        'request failed',
-      );
+    if (error.code === 'internal_error') {
+      this.log.error({ reqId: request.id, err: exception, code: error.code }, 'request failed');
+    } else if (status >= 500) {
+      // An expected failure (upstream down, limits store unreachable): no stack, it says nothing new.
+      this.log.warn({ reqId: request.id, code: error.code, provider: error.provider }, 'request failed');
     } else {
       this.log.debug({ reqId: request.id, code: error.code }, 'request rejected');
     }
