@@ -1,0 +1,123 @@
+// Load generation for the gateway suite.
+// - `hammer`: autocannon for throughput; latencies come from its `response` events (float ms),
+//   because its own histogram keeps whole milliseconds, too coarse for sub-ms overhead.
+// - `firstByteLoop`: a small undici client loop timing the first body byte of each response
+//   (time to first token for SSE), which autocannon cannot report.
+import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
+import { Pool } from 'undici';
+
+const PATH = '/v1/chat/completions';
+
+/**
+ * The request a target receives: the same JSON for all, the model named as that target expects it,
+ * and a bearer key only when the target wants one.
+ */
+export function chatRequest({ model, stream, apiKey }) {
+  const body = { model, messages: [{ role: 'user', content: 'hello there' }] };
+  if (stream) body.stream = true;
+  const headers = { 'content-type': 'application/json' };
+  if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+  return { method: 'POST', path: PATH, headers, body: JSON.stringify(body) };
+}
+
+/** One autocannon run; returns req/s over the measured window and the float latencies of 2xx. */
+export async function hammer({ origin, request, connections, seconds }) {
+  const latencies = [];
+  let non2xx = 0;
+  const startedAt = performance.now();
+  const run = autocannon({
+    url: origin + request.path,
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    connections,
+    pipelining: 1,
+    duration: seconds,
+  });
+  run.on('response', (_client, status, _bytes, ms) => {
+    if (status >= 200 && status < 300) latencies.push(ms);
+    else non2xx++;
+  });
+  const result = await run;
+  const wallSeconds = (performance.now() - startedAt) / 1000;
+  return {
+    wallSeconds,
+    ok: latencies.length,
+    reqPerSec: latencies.length / result.duration,
+    latency: summarize(latencies),
+    non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  };
+}
+
+/**
+ * `connections` loops, each sending the next request when the previous one ends, for `seconds`
+ * after `warmupSeconds` (new sockets to the target are opened during the warm-up).
+ */
+export async function firstByteLoop({ origin, request, connections, seconds, warmupSeconds }) {
+  const pool = new Pool(origin, { connections, pipelining: 1 });
+  const firstByte = [];
+  const total = [];
+  let failures = 0;
+  const measureFrom = performance.now() + warmupSeconds * 1000;
+  const stopAt = measureFrom + seconds * 1000;
+  const loop = async () => {
+    while (performance.now() < stopAt) {
+      const timing = await timeOne(pool, request);
+      if (timing.startedAt < measureFrom) continue;
+      if (!timing.ok) failures++;
+      else {
+        firstByte.push(timing.firstByteMs);
+        total.push(timing.totalMs);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: connections }, loop));
+  } finally {
+    await pool.close();
+  }
+  return { requests: total.length, failures, firstByte: summarize(firstByte), total: summarize(total) };
+}
+
+async function timeOne(pool, request) {
+  const startedAt = performance.now();
+  try {
+    const { statusCode, body } = await pool.request(request);
+    let firstAt;
+    for await (const chunk of body) {
+      if (firstAt === undefined && chunk.length > 0) firstAt = performance.now();
+    }
+    const endAt = performance.now();
+    return {
+      startedAt,
+      ok: statusCode === 200 && firstAt !== undefined,
+      firstByteMs: firstAt - startedAt,
+      totalMs: endAt - startedAt,
+    };
+  } catch {
+    return { startedAt, ok: false };
+  }
+}
+
+/** p50/p90/p99/mean/max of float milliseconds, rounded to µs. */
+export function summarize(values) {
+  if (values.length === 0) return { n: 0, p50: null, p90: null, p99: null, mean: null, max: null };
+  const sorted = Float64Array.from(values).sort();
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
+  return {
+    n: sorted.length,
+    p50: round3(at(0.5)),
+    p90: round3(at(0.9)),
+    p99: round3(at(0.99)),
+    mean: round3(mean),
+    max: round3(sorted[sorted.length - 1]),
+  };
+}
+
+export function round3(x) {
+  return Math.round(x * 1000) / 1000;
+}
