@@ -95,13 +95,12 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', (req, reply, done) => {
     // Route templates, never raw URLs, keep the label set bounded.
-    const labels = {
-      route: req.routeOptions.url ?? 'unmatched',
-      method: req.method,
-      status: String(reply.statusCode),
-    };
-    metrics.httpRequests.inc(labels);
-    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    metrics.observeHttp(
+      req.routeOptions.url ?? 'unmatched',
+      req.method,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     log.info(
       {
         reqId: req.id,

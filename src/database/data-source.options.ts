@@ -20,6 +20,8 @@ export function buildDataSourceOptions(s: DataSourceSettings): DataSourceOptions
     migrationsTableName: 'gateway_migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,
+    // Extensions come from migrations (which know what they need), never from TypeORM's guesses.
+    installExtensions: false,
     logging: ['error', 'warn', 'migration'],
     poolSize: s.poolSize,
     extra: { connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 },

@@ -1,38 +1,72 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { vector } from '@electric-sql/pglite-pgvector';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Shipped beside this file (nest-cli.json copies it to dist). */
+const CHILD_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'embedded-postgres.process.mjs');
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+type ChildMessage = { type: 'ready'; conn: string } | { type: 'error'; message: string };
 
 /**
- * PostgreSQL in-process (PGlite + pgvector), persisted under `<dataDir>/pg` and served on a loopback
- * port so TypeORM's ordinary `pg` driver and pool connect to it like to any server.
+ * PostgreSQL embedded (PGlite + pgvector), persisted under `<dataDir>/pg` and served on a loopback
+ * port so TypeORM's ordinary `pg` driver and pool connect to it like to any server. It runs in a
+ * child process: PGlite executes its WASM engine synchronously, which on the gateway's own thread
+ * stalled every request for the length of each query (tens of ms for a batch insert).
  */
 export class EmbeddedPostgres {
   private constructor(
-    private readonly db: PGlite,
-    private readonly server: PGLiteSocketServer,
+    private readonly child: ChildProcess,
     readonly url: string,
   ) {}
 
   /** `maxConnections` must cover the pool: the socket server refuses connections beyond it. */
   static async start(dataDir: string, maxConnections: number): Promise<EmbeddedPostgres> {
-    const dir = join(dataDir, 'pg');
-    await mkdir(dir, { recursive: true });
-    const db = await PGlite.create(dir, { extensions: { vector } });
-    const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
+    const child = fork(CHILD_SCRIPT, [join(dataDir, 'pg'), String(maxConnections)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [],
+    });
+    const exited = once(child, 'exit');
+    const message = once(child, 'message') as Promise<[ChildMessage]>;
+    const timeout = new Promise<never>((_, reject) => {
+      setTimeout(
+        () => reject(new Error('the embedded database did not start in time')),
+        START_TIMEOUT_MS,
+      ).unref();
+    });
+    let first: ChildMessage;
     try {
-      await server.start();
+      first = await Promise.race([
+        message.then(([m]) => m),
+        exited.then(([code]) => {
+          throw new Error(`the embedded database exited during start-up (code ${String(code)})`);
+        }),
+        timeout,
+      ]);
     } catch (err) {
-      await db.close();
+      child.kill('SIGKILL');
       throw err;
     }
-    const url = `postgres://postgres@${server.getServerConn()}/postgres`;
-    return new EmbeddedPostgres(db, server, url);
+    if (first.type === 'error') throw new Error(`the embedded database failed to start: ${first.message}`);
+    return new EmbeddedPostgres(child, `postgres://postgres@${first.conn}/postgres`);
   }
 
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Closes the database cleanly (a checkpoint to disk), or kills it after a timeout. */
   async stop(): Promise<void> {
-    await this.server.stop();
-    if (!this.db.closed) await this.db.close();
+    if (!this.running) return;
+    const exited = once(this.child, 'exit');
+    this.child.send({ type: 'stop' });
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    try {
+      await exited;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -71,7 +71,7 @@ export class KeysController {
   @Get()
   @ApiOperation({ summary: 'List API keys, revoked ones included (admin)' })
   @ApiOkResponse({ type: KeyListResponseDto })
-  @ApiErrorResponses(401, 403, 500)
+  @ApiErrorResponses(400, 401, 403, 500)
   async list(): Promise<KeyListResponseDto> {
     return { data: (await this.keys.list()).map(toDto) };
   }
@@ -80,7 +80,7 @@ export class KeysController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke an API key (admin); every instance refuses it within a second' })
   @ApiOkResponse({ type: KeyResponseDto })
-  @ApiErrorResponses(401, 403, 404, 500)
+  @ApiErrorResponses(400, 401, 403, 404, 500)
   async revoke(@Param('id') id: string): Promise<KeyResponseDto> {
     return toDto(await this.keys.revoke(id));
   }

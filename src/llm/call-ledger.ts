@@ -93,16 +93,14 @@ export class CallRecord {
       cache,
       stream: c.stream,
     });
-    const labels = { model: c.model, provider: c.provider, target: c.target };
-    this.metrics.llmRequests.inc({ ...labels, endpoint: c.endpoint, status: String(status) });
-    this.metrics.llmDuration.observe({ ...labels, endpoint: c.endpoint }, latencyMs / 1000);
-    if (this.ttftMs !== undefined) this.metrics.timeToFirstToken.observe(labels, this.ttftMs / 1000);
-    if (promptTokens > 0)
-      this.metrics.tokens.inc({ model: c.model, provider: c.provider, kind: 'prompt' }, promptTokens);
-    if (completionTokens > 0)
-      this.metrics.tokens.inc({ model: c.model, provider: c.provider, kind: 'completion' }, completionTokens);
-    if (cost > 0) this.metrics.cost.inc({ model: c.model, provider: c.provider }, cost);
-    this.metrics.cacheResults.inc({ result: cache });
+    const series = this.metrics.llmSeries(c.endpoint, c.model, c.provider, c.target);
+    series.requests(status).inc();
+    series.duration.observe(latencyMs / 1000);
+    if (this.ttftMs !== undefined) series.ttft.observe(this.ttftMs / 1000);
+    if (promptTokens > 0) series.promptTokens.inc(promptTokens);
+    if (completionTokens > 0) series.completionTokens.inc(completionTokens);
+    if (cost > 0) series.cost.inc(cost);
+    this.metrics.cacheResult(cache);
   }
 }
 

@@ -21,10 +21,12 @@ import { writeSse } from './sse-writer.js';
 /** Aborts when the client goes away before the response is complete, or the drain deadline hits. */
 function callSignal(reply: FastifyReply, shutdown: ShutdownState): AbortSignal {
   const controller = new AbortController();
+  const untrack = shutdown.track(controller);
   reply.raw.once('close', () => {
+    untrack();
     if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
   });
-  return AbortSignal.any([controller.signal, shutdown.deadline]);
+  return controller.signal;
 }
 
 /** About four characters per token: only for streams that ended without the upstream's usage. */
@@ -98,8 +100,9 @@ export class ChatController {
     @Body() body: ChatCompletionRequestDto,
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<ChatCompletionResponseDto | undefined> {
+    // Not passthrough: a hijacked stream must not get a second send from Nest (which builds an error).
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const prepared = await this.chat.prepare(body, { principal, requestId: request.id });
     const { record, reservation } = prepared;
     void reply.header('x-gateway-provider', prepared.target.provider.id).header('x-gateway-cache', 'bypass');
@@ -121,7 +124,8 @@ export class ChatController {
       record.succeed(result.usage);
       if (result.warnings.length > 0)
         void reply.header('x-gateway-warnings', warningsHeader(result.warnings));
-      return toCompletion(result, body.model);
+      void reply.send(toCompletion(result, body.model));
+      return;
     }
     const parts = prepared.stream({ signal })[Symbol.asyncIterator]();
     // The first part is awaited before any byte is sent, so an upstream that fails at once still
@@ -141,7 +145,6 @@ export class ChatController {
     } finally {
       this.metrics.openStreams.dec();
     }
-    return undefined;
   }
 
   private async streamOut(
@@ -172,6 +175,7 @@ export class ChatController {
     // Characters streamed, for an estimate of the completion tokens when no usage arrives.
     let streamedChars = 0;
     let usage: Usage | undefined;
+    let finished = false;
     try {
       await writeSse(raw, encoder.role());
       let next = start ? await parts.next() : first;
@@ -192,6 +196,7 @@ export class ChatController {
             break;
           case 'finish':
             usage = part.usage;
+            finished = true;
             await writeSse(raw, encoder.finish(part.finishReason, part.usage));
             break;
         }
@@ -200,6 +205,11 @@ export class ChatController {
       if (raw.destroyed) record.clientClosed(estimateTokens(streamedChars));
       else record.succeed(usage ?? estimatedUsage(record, streamedChars));
     } catch (err) {
+      // The answer (and its [DONE]) was complete; only the upstream's end of the body misbehaved.
+      if (finished && !raw.destroyed) {
+        record.succeed(usage ?? estimatedUsage(record, streamedChars));
+        return;
+      }
       const error = toGatewayError(err);
       if (raw.destroyed) record.clientClosed(estimateTokens(streamedChars));
       else record.fail(error, estimateTokens(streamedChars));

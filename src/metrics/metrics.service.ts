@@ -1,6 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+/** The labelled children of one model-call series, looked up once and reused (label hashing is not free). */
+export interface LlmSeries {
+  requests(status: number): Counter.Internal;
+  duration: Histogram.Internal<string>;
+  ttft: Histogram.Internal<string>;
+  promptTokens: Counter.Internal;
+  completionTokens: Counter.Internal;
+  cost: Counter.Internal;
+}
+
 /** Seconds; LLM calls run from milliseconds (cache hits) to minutes (long generations). */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const TTFT_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
@@ -116,6 +126,9 @@ export class MetricsService {
   });
 
   private readonly collectHooks: Array<() => void> = [];
+  private readonly httpSeries = new Map<string, [Counter.Internal, Histogram.Internal<string>]>();
+  private readonly llmSeriesCache = new Map<string, LlmSeries>();
+  private readonly cacheSeries = new Map<string, Counter.Internal>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' });
@@ -128,6 +141,52 @@ export class MetricsService {
         for (const hook of this.collectHooks) hook();
       },
     });
+  }
+
+  observeHttp(route: string, method: string, status: number, seconds: number): void {
+    const key = `${route} ${method} ${status}`;
+    let series = this.httpSeries.get(key);
+    if (!series) {
+      const labels = { route, method, status: String(status) };
+      series = [this.httpRequests.labels(labels), this.httpDuration.labels(labels)];
+      this.httpSeries.set(key, series);
+    }
+    series[0].inc();
+    series[1].observe(seconds);
+  }
+
+  llmSeries(endpoint: string, model: string, provider: string, target: string): LlmSeries {
+    const key = `${endpoint} ${model} ${provider} ${target}`;
+    let series = this.llmSeriesCache.get(key);
+    if (series) return series;
+    const byStatus = new Map<number, Counter.Internal>();
+    const labels = { model, provider, target };
+    series = {
+      requests: (status) => {
+        let child = byStatus.get(status);
+        if (!child) {
+          child = this.llmRequests.labels({ ...labels, endpoint, status: String(status) });
+          byStatus.set(status, child);
+        }
+        return child;
+      },
+      duration: this.llmDuration.labels({ ...labels, endpoint }),
+      ttft: this.timeToFirstToken.labels(labels),
+      promptTokens: this.tokens.labels({ model, provider, kind: 'prompt' }),
+      completionTokens: this.tokens.labels({ model, provider, kind: 'completion' }),
+      cost: this.cost.labels({ model, provider }),
+    };
+    this.llmSeriesCache.set(key, series);
+    return series;
+  }
+
+  cacheResult(result: string): void {
+    let child = this.cacheSeries.get(result);
+    if (!child) {
+      child = this.cacheResults.labels({ result });
+      this.cacheSeries.set(result, child);
+    }
+    child.inc();
   }
 
   /** Registers a callback that refreshes gauges right before each scrape. */

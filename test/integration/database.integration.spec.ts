@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { ALL_MIGRATIONS } from '../../migrations/index.js';
 import { startApp, type RunningApp } from '../support/test-app.js';
 import { tempDir, testConfig } from '../support/test-config.js';
 import { createFreshDatabase, queryOnce } from '../support/test-database.js';
@@ -27,7 +28,7 @@ describe('database: real PostgreSQL', () => {
       await first.close();
       const second = await startApp(testConfig({ DATABASE_URL: db.url }));
       const rows = await second.app.get(DataSource).query<unknown[]>('SELECT * FROM gateway_migrations');
-      expect(rows).toHaveLength(1);
+      expect(rows).toHaveLength(ALL_MIGRATIONS.length);
       await second.close();
     } finally {
       await db.drop();

@@ -18,10 +18,15 @@ export async function* openAiStreamParts(
   let started = false;
   let finishReason: FinishReason | undefined;
   let usage: Usage | undefined;
+  let done = false;
   for await (const ev of events) {
+    // After [DONE] the body is read to its end (a few bytes), so the pooled socket is released
+    // cleanly instead of by destroying the body mid-read.
+    if (done) continue;
     if (ev.data === '[DONE]') {
+      done = true;
       yield { type: 'finish', finishReason: finishReason ?? 'stop', usage };
-      return;
+      continue;
     }
     let chunk: OpenAiChunk;
     try {
@@ -59,6 +64,7 @@ export async function* openAiStreamParts(
     }
     if (choice.finish_reason) finishReason = toFinishReason(choice.finish_reason);
   }
+  if (done) return;
   if (finishReason) {
     yield { type: 'finish', finishReason, usage };
     return;
