@@ -215,7 +215,12 @@ export class ChatController {
       else record.fail(error, estimateTokens(streamedChars));
       if (!raw.destroyed) {
         this.log.warn(
-          { reqId: request.id, code: error.code, provider: error.provider },
+          {
+            reqId: request.id,
+            code: error.code,
+            provider: error.provider,
+            upstreamRequestId: error.upstreamRequestId,
+          },
           'stream ended with an error',
         );
         raw.write(OpenAiSseEncoder.error(toErrorResponse(error, request.id).body));

@@ -41,7 +41,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.log.error({ reqId: request.id, err: exception, code: error.code }, 'request failed');
     } else if (status >= 500) {
       // An expected failure (upstream down, limits store unreachable): no stack, it says nothing new.
-      this.log.warn({ reqId: request.id, code: error.code, provider: error.provider }, 'request failed');
+      this.log.warn(
+        {
+          reqId: request.id,
+          code: error.code,
+          provider: error.provider,
+          upstreamRequestId: error.upstreamRequestId,
+          upstreamStatus: error.upstreamStatus,
+        },
+        'request failed',
+      );
     } else {
       this.log.debug({ reqId: request.id, code: error.code }, 'request rejected');
     }
