@@ -14,6 +14,7 @@ import type { CallRecord } from './call-ledger.js';
 import { ChatService } from './chat.service.js';
 import type { ChatResult, ChatStreamPart, Usage } from './core/chat.types.js';
 import { ChatCompletionRequestDto } from './dto/chat-completion.request.dto.js';
+import { ChatCompletionRequestPipe } from './dto/chat-completion.request.validation.js';
 import { ChatCompletionResponseDto } from './dto/chat-completion.response.dto.js';
 import { OpenAiSseEncoder } from './openai-sse.encoder.js';
 import { writeSse } from './sse-writer.js';
@@ -97,7 +98,7 @@ export class ChatController {
   @ApiOkResponse({ type: ChatCompletionResponseDto })
   @ApiErrorResponses(400, 401, 403, 404, 413, 429, 500, 502, 503, 504)
   async create(
-    @Body() body: ChatCompletionRequestDto,
+    @Body(ChatCompletionRequestPipe) body: ChatCompletionRequestDto,
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
     // Not passthrough: a hijacked stream must not get a second send from Nest (which builds an error).

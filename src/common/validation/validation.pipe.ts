@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { GatewayError } from '../errors/gateway-error.js';
 
 /** Depth-first: the first failing leaf, as a dotted path (`messages.0.role`) and its message. */
@@ -16,9 +16,21 @@ function firstFailure(
   return undefined;
 }
 
+/** A DTO class whose route validates it with a pipe of its own (a hot path); the global pipe skips it. */
+export interface SelfValidating {
+  readonly selfValidating: true;
+}
+
+class GatewayValidationPipe extends ValidationPipe {
+  protected override toValidate(metadata: ArgumentMetadata): boolean {
+    const type = metadata.metatype as Partial<SelfValidating> | undefined;
+    return type?.selfValidating === true ? false : super.toValidate(metadata);
+  }
+}
+
 /** class-validator at the edge; failures become 400 `invalid_request_error` naming the field in `param`. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new GatewayValidationPipe({
     transform: true,
     whitelist: true,
     forbidUnknownValues: true,

@@ -53,7 +53,13 @@ export class StreamOptionsDto {
 }
 
 /** OpenAI's chat completions request, plus the gateway's optional extensions. */
+/**
+ * Its decorators document the route (and mirror the rules); the route validates with
+ * `ChatCompletionRequestPipe`, which applies the same rules in one pass.
+ */
 export class ChatCompletionRequestDto {
+  static readonly selfValidating = true;
+
   @ApiProperty({ example: 'openai/gpt-4o-mini', description: '`<provider>/<model>` or an alias' })
   @IsString()
   model: string;
