@@ -4,10 +4,13 @@ import KeyvRedis from '@keyv/redis';
 import { Keyv } from 'keyv';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { RedisConnection } from '../redis/redis-connection.js';
+import { ResponseCacheService } from './response-cache.service.js';
 
 /**
  * cache-manager 7 over Keyv: the shared Redis client when `REDIS_URL` is set (`@keyv/redis`),
- * otherwise an in-process map. Keys are `<REDIS_KEY_PREFIX>cache::<key>`.
+ * otherwise an in-process map. Keys are `<REDIS_KEY_PREFIX>cache::<key>`. The response cache
+ * (`ResponseCacheService`) has stores of its own: size bounds, eviction policies, tiering and
+ * cross-instance invalidation are beyond cache-manager's stores.
  */
 @Module({
   imports: [
@@ -24,5 +27,7 @@ import { RedisConnection } from '../redis/redis-connection.js';
       },
     }),
   ],
+  providers: [ResponseCacheService],
+  exports: [ResponseCacheService],
 })
 export class CacheModule {}

@@ -1,5 +1,6 @@
 /** The validated, typed configuration tree. Built once at boot by `loadAppConfig`. */
 export type CacheMode = 'exact' | 'semantic' | 'off';
+export type EvictionPolicy = 'lru' | 'lfu' | 'fifo';
 export type FailMode = 'open' | 'closed';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -55,6 +56,18 @@ export interface AppConfig {
     readonly defaultMode: CacheMode;
     /** 32-byte AES-256-GCM key; unset → cached payloads are stored unencrypted. */
     readonly encryptionKey?: Buffer;
+    /** Keys that wrote entries still readable during a rotation; never used to write. */
+    readonly oldEncryptionKeys: readonly Buffer[];
+    /** Default lifetime of a cached response (a request's `cache.ttl` overrides it). */
+    readonly ttlSeconds: number;
+    readonly memory: {
+      /** 0 = no in-process tier. */
+      readonly maxEntries: number;
+      readonly maxBytes: number;
+      readonly policy: EvictionPolicy;
+    };
+    /** Values at least this large are compressed. */
+    readonly compressMinBytes: number;
   };
 }
 

@@ -93,6 +93,23 @@ export const envSchema = z.object({
   USAGE_FLUSH_INTERVAL_MS: withDefault(int(50, 60_000), '1000'),
   CACHE_DEFAULT_MODE: withDefault(z.enum(['exact', 'semantic', 'off']), 'exact'),
   CACHE_ENCRYPTION_KEY: z.preprocess((v) => (v === '' ? undefined : v), base64Key32.optional()),
+  CACHE_ENCRYPTION_KEYS_OLD: withDefault(
+    z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((k) => k.trim())
+          .filter((k) => k.length > 0),
+      )
+      .pipe(z.array(base64Key32)),
+    ' ',
+  ),
+  CACHE_TTL_SECONDS: withDefault(int(1, 365 * 86_400), '3600'),
+  CACHE_MEMORY_MAX_ENTRIES: withDefault(int(0, 10_000_000), '10000'),
+  CACHE_MEMORY_MAX_BYTES: withDefault(int(0, 64 * 1024 ** 3), String(64 * 1024 * 1024)),
+  CACHE_MEMORY_POLICY: withDefault(z.enum(['lru', 'lfu', 'fifo']), 'lru'),
+  CACHE_COMPRESS_MIN_BYTES: withDefault(int(0, 1024 * 1024 * 1024), '512'),
 });
 
 export type RawEnv = z.input<typeof envSchema>;

@@ -79,6 +79,17 @@ function toTree(e: ParsedEnv): AppConfig {
     usage: { flushIntervalMs: e.USAGE_FLUSH_INTERVAL_MS },
     gatewayConfigPath: e.GATEWAY_CONFIG,
     embeddingModel: e.EMBEDDING_MODEL,
-    cache: { defaultMode: e.CACHE_DEFAULT_MODE, encryptionKey: e.CACHE_ENCRYPTION_KEY },
+    cache: {
+      defaultMode: e.CACHE_DEFAULT_MODE,
+      encryptionKey: e.CACHE_ENCRYPTION_KEY,
+      oldEncryptionKeys: e.CACHE_ENCRYPTION_KEYS_OLD,
+      ttlSeconds: e.CACHE_TTL_SECONDS,
+      memory: {
+        maxEntries: e.CACHE_MEMORY_MAX_ENTRIES,
+        maxBytes: e.CACHE_MEMORY_MAX_BYTES,
+        policy: e.CACHE_MEMORY_POLICY,
+      },
+      compressMinBytes: e.CACHE_COMPRESS_MIN_BYTES,
+    },
   };
 }

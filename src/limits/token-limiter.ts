@@ -22,7 +22,8 @@ export interface TokenReservation {
   settle(actualTokens: number, actualCostUsd: number): void;
 }
 
-const NO_RESERVATION: TokenReservation = { settle: () => undefined };
+/** For calls that reserve nothing (the admin, unlimited keys, cache hits). */
+export const NO_RESERVATION: TokenReservation = { settle: () => undefined };
 
 function utcDay(now: Date): string {
   return now.toISOString().slice(0, 10);

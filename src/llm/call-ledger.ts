@@ -53,27 +53,36 @@ export class CallRecord {
     this.ttftMs ??= performance.now() - this.startedAt;
   }
 
-  succeed(usage: Usage, cache = 'bypass'): void {
-    this.close(200, usage.promptTokens, usage.completionTokens, cache);
+  /** The response cache's verdict on this call (`bypass` when it was not consulted). */
+  cache: 'hit' | 'semantic-hit' | 'miss' | 'bypass' = 'bypass';
+
+  succeed(usage: Usage): void {
+    this.close(200, usage.promptTokens, usage.completionTokens);
+  }
+
+  /** Served from the response cache: the tokens are reported (prompt tokens as cached) at no cost. */
+  servedFromCache(usage: Usage, cache: 'hit' | 'semantic-hit'): void {
+    this.cache = cache;
+    this.close(200, usage.promptTokens, usage.completionTokens, true);
   }
 
   /** `completionSoFar`: tokens already streamed before the failure (they were produced, so they count). */
   fail(err: unknown, completionSoFar = 0): void {
     const error = toGatewayError(err);
     if (error.provider) this.metrics.upstreamErrors.inc({ provider: error.provider, code: error.code });
-    this.close(error.status, completionSoFar > 0 ? this.ctx.promptTokens : 0, completionSoFar, 'bypass');
+    this.close(error.status, completionSoFar > 0 ? this.ctx.promptTokens : 0, completionSoFar);
   }
 
   clientClosed(completionSoFar: number): void {
-    this.close(CLIENT_CLOSED, this.ctx.promptTokens, completionSoFar, 'bypass');
+    this.close(CLIENT_CLOSED, this.ctx.promptTokens, completionSoFar);
   }
 
-  private close(status: number, promptTokens: number, completionTokens: number, cache: string): void {
+  private close(status: number, promptTokens: number, completionTokens: number, fromCache = false): void {
     if (this.closed) return;
     this.closed = true;
     const c = this.ctx;
     const latencyMs = performance.now() - this.startedAt;
-    const cost = costUsd(c.pricing, promptTokens, completionTokens);
+    const cost = fromCache ? 0 : costUsd(c.pricing, promptTokens, completionTokens);
     c.reservation.settle(promptTokens + completionTokens, cost);
     this.recorder.record({
       at: new Date(),
@@ -85,12 +94,12 @@ export class CallRecord {
       targetModel: c.target,
       promptTokens,
       completionTokens,
-      cachedTokens: 0,
+      cachedTokens: fromCache ? promptTokens : 0,
       costUsd: cost,
       latencyMs,
       ttftMs: this.ttftMs,
       status,
-      cache,
+      cache: this.cache,
       stream: c.stream,
     });
     const series = this.metrics.llmSeries(c.endpoint, c.model, c.provider, c.target);
@@ -100,7 +109,6 @@ export class CallRecord {
     if (promptTokens > 0) series.promptTokens.inc(promptTokens);
     if (completionTokens > 0) series.completionTokens.inc(completionTokens);
     if (cost > 0) series.cost.inc(cost);
-    this.metrics.cacheResult(cache);
   }
 }
 

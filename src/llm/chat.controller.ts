@@ -2,7 +2,6 @@ import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/comm
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { toErrorResponse, toGatewayError } from '../common/errors/error-envelope.js';
 import { ShutdownState } from '../common/lifecycle/shutdown-state.js';
 import { ROOT_LOGGER } from '../common/logging/logger.js';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator.js';
@@ -10,14 +9,14 @@ import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { Scopes } from '../auth/scopes.decorator.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import type { CallRecord } from './call-ledger.js';
+import { toCachedAnswer } from './chat-cache.js';
+import { ChatCacheService } from './chat-cache.service.js';
+import { relayStream, replayAnswer, warningsHeader } from './chat-stream.responder.js';
 import { ChatService } from './chat.service.js';
 import type { ChatResult, ChatStreamPart, Usage } from './core/chat.types.js';
 import { ChatCompletionRequestDto } from './dto/chat-completion.request.dto.js';
 import { ChatCompletionRequestPipe } from './dto/chat-completion.request.validation.js';
 import { ChatCompletionResponseDto } from './dto/chat-completion.response.dto.js';
-import { OpenAiSseEncoder } from './openai-sse.encoder.js';
-import { writeSse } from './sse-writer.js';
 
 /** Aborts when the client goes away before the response is complete, or the drain deadline hits. */
 function callSignal(reply: FastifyReply, shutdown: ShutdownState): AbortSignal {
@@ -30,26 +29,17 @@ function callSignal(reply: FastifyReply, shutdown: ShutdownState): AbortSignal {
   return controller.signal;
 }
 
-/** About four characters per token: only for streams that ended without the upstream's usage. */
-function estimateTokens(chars: number): number {
-  return Math.ceil(chars / 4);
+interface CompletionFields {
+  id: string;
+  created: number;
+  content: string | null;
+  toolCalls?: ChatResult['toolCalls'];
+  finishReason: ChatResult['finishReason'];
+  usage: Usage;
 }
 
-function estimatedUsage(record: CallRecord, chars: number): Usage {
-  const completionTokens = estimateTokens(chars);
-  return {
-    promptTokens: record.promptTokens,
-    completionTokens,
-    totalTokens: record.promptTokens + completionTokens,
-  };
-}
-
-/** Settings the upstream cannot honour, reported instead of failing the request. */
-function warningsHeader(warnings: readonly string[]): string {
-  return warnings.map((w) => w.replace(/[^\x20-\x7e]/g, '?')).join('; ');
-}
-
-function toCompletion(r: ChatResult, model: string): ChatCompletionResponseDto {
+/** `cachedTokens`: prompt tokens served from the gateway's cache, reported as OpenAI reports its own. */
+function toCompletion(r: CompletionFields, model: string, cachedTokens?: number): ChatCompletionResponseDto {
   return {
     id: r.id,
     object: 'chat.completion',
@@ -73,6 +63,7 @@ function toCompletion(r: ChatResult, model: string): ChatCompletionResponseDto {
       prompt_tokens: r.usage.promptTokens,
       completion_tokens: r.usage.completionTokens,
       total_tokens: r.usage.totalTokens,
+      ...(cachedTokens === undefined ? {} : { prompt_tokens_details: { cached_tokens: cachedTokens } }),
     },
   };
 }
@@ -84,6 +75,7 @@ function toCompletion(r: ChatResult, model: string): ChatCompletionResponseDto {
 export class ChatController {
   constructor(
     private readonly chat: ChatService,
+    private readonly cache: ChatCacheService,
     private readonly metrics: MetricsService,
     private readonly shutdown: ShutdownState,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
@@ -104,9 +96,30 @@ export class ChatController {
     // Not passthrough: a hijacked stream must not get a second send from Nest (which builds an error).
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const prepared = await this.chat.prepare(body, { principal, requestId: request.id });
+    const resolved = await this.chat.resolve(body, { principal, requestId: request.id });
+    const directive = this.cache.directive(body.cache, request.headers['cache-control']);
+    const looked = await this.cache.lookup(resolved, directive);
+    void reply
+      .header('x-gateway-provider', resolved.target.provider.id)
+      .header('x-gateway-cache', looked.outcome);
+    const sse = {
+      request,
+      reply,
+      model: body.model,
+      includeUsage: body.stream_options?.include_usage ?? false,
+    };
+    if (looked.answer) {
+      const answer = looked.answer;
+      this.chat.openCachedRecord(resolved).servedFromCache(answer.usage, 'hit');
+      if (body.stream) return replayAnswer(sse, answer);
+      const completion = { ...answer, id: `chatcmpl-${request.id}`, created: Math.floor(Date.now() / 1000) };
+      void reply.send(toCompletion(completion, body.model, answer.usage.promptTokens));
+      return;
+    }
+
+    const prepared = await this.chat.start(resolved);
     const { record, reservation } = prepared;
-    void reply.header('x-gateway-provider', prepared.target.provider.id).header('x-gateway-cache', 'bypass');
+    record.cache = looked.outcome;
     if (reservation.limitTokens !== undefined) {
       void reply
         .header('x-ratelimit-limit-tokens', reservation.limitTokens)
@@ -123,6 +136,7 @@ export class ChatController {
         throw err;
       }
       record.succeed(result.usage);
+      if (looked.storeKey) void this.cache.store(looked.storeKey, toCachedAnswer(result), directive);
       if (result.warnings.length > 0)
         void reply.header('x-gateway-warnings', warningsHeader(result.warnings));
       void reply.send(toCompletion(result, body.model));
@@ -139,96 +153,12 @@ export class ChatController {
       else record.fail(err);
       throw err;
     }
-    reply.hijack();
     this.metrics.openStreams.inc();
     try {
-      await this.streamOut(request, reply, first, parts, body, record);
+      const answer = await relayStream(sse, first, parts, record, this.log);
+      if (answer && looked.storeKey) void this.cache.store(looked.storeKey, answer, directive);
     } finally {
       this.metrics.openStreams.dec();
-    }
-  }
-
-  private async streamOut(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    first: IteratorResult<ChatStreamPart>,
-    parts: AsyncIterator<ChatStreamPart>,
-    body: ChatCompletionRequestDto,
-    record: CallRecord,
-  ): Promise<void> {
-    const start = !first.done && first.value.type === 'start' ? first.value : undefined;
-    const encoder = new OpenAiSseEncoder(
-      start?.id ?? `chatcmpl-${request.id}`,
-      body.model,
-      Math.floor(Date.now() / 1000),
-      body.stream_options?.include_usage ?? false,
-    );
-    const raw = reply.raw;
-    if (start && start.warnings.length > 0)
-      void reply.header('x-gateway-warnings', warningsHeader(start.warnings));
-    raw.socket?.setNoDelay(true);
-    raw.writeHead(200, {
-      ...(reply.getHeaders() as Record<string, string>),
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      'x-accel-buffering': 'no',
-    });
-    // Characters streamed, for an estimate of the completion tokens when no usage arrives.
-    let streamedChars = 0;
-    let usage: Usage | undefined;
-    let finished = false;
-    try {
-      await writeSse(raw, encoder.role());
-      let next = start ? await parts.next() : first;
-      while (!next.done) {
-        const part = next.value;
-        switch (part.type) {
-          case 'start':
-            break;
-          case 'text-delta':
-            record.firstToken();
-            streamedChars += part.text.length;
-            await writeSse(raw, encoder.text(part.text));
-            break;
-          case 'tool-call-delta':
-            record.firstToken();
-            streamedChars += part.argumentsDelta.length;
-            await writeSse(raw, encoder.toolCall(part.index, part.id, part.name, part.argumentsDelta));
-            break;
-          case 'finish':
-            usage = part.usage;
-            finished = true;
-            await writeSse(raw, encoder.finish(part.finishReason, part.usage));
-            break;
-        }
-        next = await parts.next();
-      }
-      if (raw.destroyed) record.clientClosed(estimateTokens(streamedChars));
-      else record.succeed(usage ?? estimatedUsage(record, streamedChars));
-    } catch (err) {
-      // The answer (and its [DONE]) was complete; only the upstream's end of the body misbehaved.
-      if (finished && !raw.destroyed) {
-        record.succeed(usage ?? estimatedUsage(record, streamedChars));
-        return;
-      }
-      const error = toGatewayError(err);
-      if (raw.destroyed) record.clientClosed(estimateTokens(streamedChars));
-      else record.fail(error, estimateTokens(streamedChars));
-      if (!raw.destroyed) {
-        this.log.warn(
-          {
-            reqId: request.id,
-            code: error.code,
-            provider: error.provider,
-            upstreamRequestId: error.upstreamRequestId,
-          },
-          'stream ended with an error',
-        );
-        raw.write(OpenAiSseEncoder.error(toErrorResponse(error, request.id).body));
-      }
-    } finally {
-      await parts.return?.();
-      if (!raw.writableEnded) raw.end();
     }
   }
 }

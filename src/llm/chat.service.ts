@@ -3,14 +3,14 @@ import type { Logger } from 'pino';
 import { mayUseModel, type Principal } from '../auth/principal.js';
 import { GatewayError } from '../common/errors/gateway-error.js';
 import { ROOT_LOGGER } from '../common/logging/logger.js';
-import { TokenLimiter, type TokenReservation } from '../limits/token-limiter.js';
-import { CallLedger, type CallRecord, costUsd } from './call-ledger.js';
-import type { CallOptions, ChatResult, ChatStreamPart } from './core/chat.types.js';
+import { NO_RESERVATION, TokenLimiter, type TokenReservation } from '../limits/token-limiter.js';
+import { type CallContext, CallLedger, type CallRecord, costUsd } from './call-ledger.js';
+import type { CallOptions, ChatRequest, ChatResult, ChatStreamPart } from './core/chat.types.js';
 import { toChatRequest } from './chat-request.mapper.js';
 import type { ChatCompletionRequestDto } from './dto/chat-completion.request.dto.js';
 import { ModelCatalog, type ResolvedModel } from './model-catalog.js';
 import { checkPromptBudget } from './prompt-budget.js';
-import { resolveModelInfo } from './registry/model-info.js';
+import { type ModelInfo, resolveModelInfo } from './registry/model-info.js';
 import { TokenCounter } from './tokens/token-counter.js';
 
 /** 403 when the key's model list does not cover the model as the client named it. */
@@ -28,6 +28,15 @@ export const DEFAULT_COMPLETION_RESERVE = 1024;
 export interface CallerInfo {
   principal: Principal;
   requestId: string;
+}
+
+export interface ResolvedChat {
+  dto: ChatCompletionRequestDto;
+  caller: CallerInfo;
+  target: ResolvedModel;
+  request: ChatRequest;
+  info: ModelInfo;
+  promptTokens: number;
 }
 
 export interface PreparedChat {
@@ -58,15 +67,26 @@ export class ChatService implements OnApplicationBootstrap {
   }
 
   /**
-   * Everything that can refuse a request happens here, before any upstream call: the key's model
-   * list, the model's existence, the context window, then the token and budget reservation.
+   * Everything that can refuse a request before the cache and the upstream: the key's model list,
+   * the model's existence and the context window.
    */
-  async prepare(dto: ChatCompletionRequestDto, caller: CallerInfo): Promise<PreparedChat> {
+  async resolve(dto: ChatCompletionRequestDto, caller: CallerInfo): Promise<ResolvedChat> {
     assertModelAllowed(caller.principal, dto.model);
     const target = await this.catalog.resolve(dto.model);
     const request = toChatRequest(dto, target.model);
     const info = resolveModelInfo(target.provider.id, target.model);
     const promptTokens = await checkPromptBudget(request, info, this.counter);
+    return { dto, caller, target, request, info, promptTokens };
+  }
+
+  /** An answer from the cache: accounted with cost 0 and its prompt tokens marked cached. */
+  openCachedRecord(r: ResolvedChat): CallRecord {
+    return this.ledger.open(this.context(r, NO_RESERVATION));
+  }
+
+  /** The upstream call: tokens and budget are reserved first (429 when they do not fit). */
+  async start(r: ResolvedChat): Promise<PreparedChat> {
+    const { request, info, promptTokens, caller, target } = r;
     const completionReserve =
       request.maxTokens ??
       Math.min(DEFAULT_COMPLETION_RESERVE, info.maxOutputTokens || DEFAULT_COMPLETION_RESERVE);
@@ -75,24 +95,32 @@ export class ChatService implements OnApplicationBootstrap {
       promptTokens + completionReserve,
       costUsd(info.pricing, promptTokens, completionReserve),
     );
-    const record = this.ledger.open({
-      requestId: caller.requestId,
-      principal: caller.principal,
-      endpoint: 'chat',
-      model: dto.model,
-      provider: target.provider.id,
-      target: target.model,
-      stream: dto.stream ?? false,
-      pricing: info.pricing,
-      reservation,
-      promptTokens,
-    });
     return {
       target,
       reservation,
-      record,
+      record: this.ledger.open(this.context(r, reservation)),
       run: (opts) => target.provider.generate(request, opts),
       stream: (opts) => target.provider.stream(request, opts),
+    };
+  }
+
+  /** `resolve` then `start`, for callers that do not cache. */
+  async prepare(dto: ChatCompletionRequestDto, caller: CallerInfo): Promise<PreparedChat> {
+    return this.start(await this.resolve(dto, caller));
+  }
+
+  private context(r: ResolvedChat, reservation: TokenReservation): CallContext {
+    return {
+      requestId: r.caller.requestId,
+      principal: r.caller.principal,
+      endpoint: 'chat',
+      model: r.dto.model,
+      provider: r.target.provider.id,
+      target: r.target.model,
+      stream: r.dto.stream ?? false,
+      pricing: r.info.pricing,
+      reservation,
+      promptTokens: r.promptTokens,
     };
   }
 }

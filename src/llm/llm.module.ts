@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
+import { CacheModule } from '../cache/cache.module.js';
 import { LimitsModule } from '../limits/limits.module.js';
+import { CacheAdminController } from './cache-admin.controller.js';
+import { ChatCacheService } from './chat-cache.service.js';
 import { UsageModule } from '../usage/usage.module.js';
 import { CallLedger } from './call-ledger.js';
 import { ChatController } from './chat.controller.js';
@@ -11,9 +14,9 @@ import { ModelsController } from './models.controller.js';
 import { ProviderRegistry } from './provider-registry.js';
 
 @Module({
-  imports: [LimitsModule, UsageModule],
-  controllers: [ChatController, ModelsController, EmbeddingsController],
-  providers: [ProviderRegistry, ModelCatalog, ChatService, EmbeddingsService, CallLedger],
+  imports: [LimitsModule, UsageModule, CacheModule],
+  controllers: [ChatController, ModelsController, EmbeddingsController, CacheAdminController],
+  providers: [ProviderRegistry, ModelCatalog, ChatService, EmbeddingsService, CallLedger, ChatCacheService],
   exports: [ChatService, EmbeddingsService, ModelCatalog],
 })
 export class LlmModule {}

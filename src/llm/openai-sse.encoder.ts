@@ -1,8 +1,10 @@
 import type { ErrorEnvelope } from '../common/errors/error-envelope.js';
 import type { FinishReason, Usage } from './core/chat.types.js';
 
-function usageJson(u: Usage): string {
-  return `{"prompt_tokens":${u.promptTokens},"completion_tokens":${u.completionTokens},"total_tokens":${u.totalTokens}}`;
+function usageJson(u: Usage, cachedTokens?: number): string {
+  const details =
+    cachedTokens === undefined ? '' : `,"prompt_tokens_details":{"cached_tokens":${cachedTokens}}`;
+  return `{"prompt_tokens":${u.promptTokens},"completion_tokens":${u.completionTokens},"total_tokens":${u.totalTokens}${details}}`;
 }
 
 /**
@@ -40,9 +42,10 @@ export class OpenAiSseEncoder {
     return `${this.head}{"index":0,"delta":{"tool_calls":[{"index":${index},${idPart}"function":${fn}}]},"logprobs":null,"finish_reason":null}]${this.usageTail}`;
   }
 
-  finish(reason: FinishReason, usage: Usage | undefined): string {
+  /** `cachedTokens`: prompt tokens served from the gateway's cache (reported as OpenAI does). */
+  finish(reason: FinishReason, usage: Usage | undefined, cachedTokens?: number): string {
     let out = `${this.head}{"index":0,"delta":{},"logprobs":null,"finish_reason":"${reason}"}]${this.usageTail}`;
-    if (this.includeUsage && usage) out += `${this.head}],"usage":${usageJson(usage)}}\n\n`;
+    if (this.includeUsage && usage) out += `${this.head}],"usage":${usageJson(usage, cachedTokens)}}\n\n`;
     return `${out}data: [DONE]\n\n`;
   }
 

@@ -86,6 +86,31 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly cacheLookupSeconds = new Histogram({
+    name: 'gateway_cache_lookup_duration_seconds',
+    help: 'Response cache lookup latency (store read and decode).',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
+    registers: [this.registry],
+  });
+
+  readonly cacheBytesWritten = new Counter({
+    name: 'gateway_cache_bytes_written_total',
+    help: 'Encoded bytes written to the response cache.',
+    registers: [this.registry],
+  });
+
+  readonly cacheCorruptions = new Counter({
+    name: 'gateway_cache_corruptions_total',
+    help: 'Cache entries that failed their integrity check (deleted, never served).',
+    registers: [this.registry],
+  });
+
+  readonly cacheStoreErrors = new Counter({
+    name: 'gateway_cache_store_errors_total',
+    help: 'Cache store operations that failed (treated as misses or skipped writes).',
+    registers: [this.registry],
+  });
+
   readonly rateLimitRejections = new Counter({
     name: 'gateway_rate_limit_rejections_total',
     help: 'Requests refused with 429 by limit kind.',

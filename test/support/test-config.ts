@@ -8,7 +8,16 @@ export function tempDir(prefix = 'slrg-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** A config as the server would build it from `env`, quiet and on a random port by default. */
+/**
+ * A config as the server would build it from `env`, quiet and on a random port by default. The
+ * response cache is off unless a test turns it on: most tests count upstream calls.
+ */
 export function testConfig(env: Record<string, string | undefined> = {}): AppConfig {
-  return parseAppConfig({ PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: tempDir(), ...env });
+  return parseAppConfig({
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: tempDir(),
+    CACHE_DEFAULT_MODE: 'off',
+    ...env,
+  });
 }

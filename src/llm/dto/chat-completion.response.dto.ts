@@ -16,10 +16,15 @@ class ChatChoiceDto {
   @ApiProperty({ enum: ['stop', 'length', 'tool_calls', 'content_filter'] }) finish_reason: FinishReason;
 }
 
+class PromptTokensDetailsDto {
+  @ApiProperty({ description: 'Prompt tokens served from the gateway response cache' }) cached_tokens: number;
+}
+
 class ChatUsageDto {
   @ApiProperty() prompt_tokens: number;
   @ApiProperty() completion_tokens: number;
   @ApiProperty() total_tokens: number;
+  @ApiPropertyOptional({ type: PromptTokensDetailsDto }) prompt_tokens_details?: PromptTokensDetailsDto;
 }
 
 export class ChatCompletionResponseDto {
