@@ -92,6 +92,12 @@ export class ResponseCacheService implements OnApplicationShutdown {
         memory ?? new MemoryCacheStore({ maxEntries: 10_000, maxBytes: c.memory.maxBytes, policy: 'lru' });
       this.storeKind = 'memory';
     }
+    metrics.onCollect(() => {
+      const st = this.store.stats();
+      metrics.cacheStore.set({ measure: 'evictions' }, st.evictions);
+      if (st.entries !== undefined) metrics.cacheStore.set({ measure: 'entries' }, st.entries);
+      if (st.bytes !== undefined) metrics.cacheStore.set({ measure: 'bytes' }, st.bytes);
+    });
   }
 
   get defaultTtlMs(): number {

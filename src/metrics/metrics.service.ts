@@ -105,6 +105,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly cacheStore = new Gauge({
+    name: 'gateway_cache_store',
+    help: 'Response cache store state: entries, bytes (in-process tier) and evictions so far.',
+    labelNames: ['measure'] as const,
+    registers: [this.registry],
+  });
+
   readonly cacheStoreErrors = new Counter({
     name: 'gateway_cache_store_errors_total',
     help: 'Cache store operations that failed (treated as misses or skipped writes).',
@@ -162,9 +169,6 @@ export class MetricsService {
       help: 'Sockets of each upstream keep-alive pool by state (connected, free, pending, running, queued).',
       labelNames: ['provider', 'state'] as const,
       registers: [this.registry],
-      collect: () => {
-        for (const hook of this.collectHooks) hook();
-      },
     });
   }
 
@@ -214,7 +218,7 @@ export class MetricsService {
     child.inc();
   }
 
-  /** Registers a callback that refreshes gauges right before each scrape. */
+  /** Registers a callback that refreshes gauges right before each scrape (`render`). */
   onCollect(hook: () => void): void {
     this.collectHooks.push(hook);
   }
@@ -224,6 +228,8 @@ export class MetricsService {
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
+    // Gauges fed by callbacks are refreshed before any metric is serialised.
+    for (const hook of this.collectHooks) hook();
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

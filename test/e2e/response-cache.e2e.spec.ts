@@ -330,4 +330,13 @@ describe('response cache (exact) through the chat API, on Redis', () => {
     expect(await cacheKeys()).toHaveLength(0);
     expect((await call(q, keyB.key)).cache).toBe('miss');
   });
+
+  it('exports cache outcomes, corruptions, lookup latency and store state to Prometheus', async () => {
+    const text = await (await fetch(`${gw.baseUrl}/metrics`)).text();
+    expect(text).toMatch(/gateway_cache_results_total\{result="hit"\} [1-9]/);
+    expect(text).toMatch(/gateway_cache_results_total\{result="miss"\} [1-9]/);
+    expect(text).toMatch(/gateway_cache_corruptions_total [1-9]/);
+    expect(text).toMatch(/gateway_cache_lookup_duration_seconds_count [1-9]/);
+    expect(text).toMatch(/gateway_cache_store\{measure="evictions"\} \d/);
+  });
 });
