@@ -8,6 +8,7 @@ const suites = [
   { name: 'platform (NestJS on Express vs Fastify)', script: join(here, 'platform', 'run.mjs') },
   { name: 'tokenizer (gpt-tokenizer vs js-tiktoken)', script: join(here, 'tokenizer', 'compare.mjs') },
   { name: 'gateway (overhead vs a bare undici proxy)', script: join(here, 'gateway', 'run.mjs') },
+  { name: 'limits (auth + rate + token limits with Redis)', script: join(here, 'limits', 'run.mjs') },
 ];
 const only = process.argv[2];
 
