@@ -90,7 +90,7 @@ export const envSchema = z.object({
   RATE_LIMIT_GLOBAL_RPM: withDefault(int(0, 100_000_000), '0'),
   RATE_LIMIT_FAIL_MODE: withDefault(z.enum(['open', 'closed']), 'open'),
   BUDGET_FAIL_MODE: withDefault(z.enum(['open', 'closed']), 'closed'),
-  USAGE_FLUSH_INTERVAL_MS: withDefault(int(50, 60_000), '1000'),
+  USAGE_FLUSH_INTERVAL_MS: withDefault(int(50, 60_000), '250'),
   CACHE_DEFAULT_MODE: withDefault(z.enum(['exact', 'semantic', 'off']), 'exact'),
   CACHE_ENCRYPTION_KEY: z.preprocess((v) => (v === '' ? undefined : v), base64Key32.optional()),
   CACHE_ENCRYPTION_KEYS_OLD: withDefault(

@@ -12,8 +12,11 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import type { UsageRecord } from './usage-record.js';
 import { UsageStore } from './usage.store.js';
 
-/** 16 columns × 2,000 rows stays far below PostgreSQL's 65,535 bind parameters. */
-const BATCH_ROWS = 2_000;
+/**
+ * Rows per INSERT (16 columns × 500 rows, far below PostgreSQL's 65,535 bind parameters). Small
+ * batches keep each statement's preparation on the event loop short; the drain yields between them.
+ */
+const BATCH_ROWS = 500;
 /** While the database is unreachable, keep this many records; beyond it the oldest are dropped and counted. */
 const MAX_BUFFERED = 200_000;
 
@@ -75,6 +78,8 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy, BeforeAppli
       const batch = this.buffer.splice(0, BATCH_ROWS);
       try {
         await this.store.insert(batch);
+        // Let queued requests run before preparing the next statement.
+        if (this.buffer.length > 0) await new Promise((resolve) => setImmediate(resolve));
       } catch (err) {
         // Put the batch back in front and try again on the next tick.
         this.buffer.unshift(...batch);
