@@ -7,6 +7,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const suites = [
   { name: 'platform (NestJS on Express vs Fastify)', script: join(here, 'platform', 'run.mjs') },
   { name: 'tokenizer (gpt-tokenizer vs js-tiktoken)', script: join(here, 'tokenizer', 'compare.mjs') },
+  { name: 'cache-codec (gzip, brotli, lz4, AES-GCM)', script: join(here, 'cache', 'codec.mjs') },
   { name: 'gateway (overhead vs a bare undici proxy)', script: join(here, 'gateway', 'run.mjs') },
   { name: 'limits (auth + rate + token limits with Redis)', script: join(here, 'limits', 'run.mjs') },
 ];
