@@ -5,6 +5,7 @@ import { Keyv } from 'keyv';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { RedisConnection } from '../redis/redis-connection.js';
 import { ResponseCacheService } from './response-cache.service.js';
+import { SemanticIndex } from './semantic/semantic-index.js';
 
 /**
  * cache-manager 7 over Keyv: the shared Redis client when `REDIS_URL` is set (`@keyv/redis`),
@@ -27,7 +28,7 @@ import { ResponseCacheService } from './response-cache.service.js';
       },
     }),
   ],
-  providers: [ResponseCacheService],
-  exports: [ResponseCacheService],
+  providers: [ResponseCacheService, SemanticIndex],
+  exports: [ResponseCacheService, SemanticIndex],
 })
 export class CacheModule {}

@@ -145,6 +145,12 @@ export class ResponseCacheService implements OnApplicationShutdown {
     this.metrics.cacheResult(outcome);
   }
 
+  /** A semantic candidate refused by the look-alike guards. */
+  countGuardRejection(reason: string): void {
+    this.counters.guard_rejections += 1;
+    this.metrics.cacheGuardRejections.inc({ reason });
+  }
+
   stats(): CacheStats {
     const s = this.store.stats();
     return {

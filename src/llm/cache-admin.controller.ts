@@ -12,6 +12,7 @@ import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import { isAdmin, type Principal, tenantOf } from '../auth/principal.js';
 import { Scopes } from '../auth/scopes.decorator.js';
 import { type CacheStats, ResponseCacheService } from '../cache/response-cache.service.js';
+import { SemanticIndex } from '../cache/semantic/semantic-index.js';
 import { GatewayError } from '../common/errors/gateway-error.js';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator.js';
 import { cacheGlob } from './chat-cache.js';
@@ -55,7 +56,10 @@ class CacheStatsDto {
 @ApiBearerAuth()
 @Controller('api/cache')
 export class CacheAdminController {
-  constructor(private readonly cache: ResponseCacheService) {}
+  constructor(
+    private readonly cache: ResponseCacheService,
+    private readonly index: SemanticIndex,
+  ) {}
 
   @Get('stats')
   @Scopes()
@@ -86,6 +90,9 @@ export class CacheAdminController {
       }
       tenant = tenantOf(principal);
     }
-    return { deleted: await this.cache.purge(cacheGlob(tenant, query.model)) };
+    const deleted = await this.cache.purge(cacheGlob(tenant, query.model));
+    // Index rows of purged answers would only ever lead to misses; drop them too.
+    await this.index.purge(tenant, query.model);
+    return { deleted };
   }
 }

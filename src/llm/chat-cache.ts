@@ -110,6 +110,40 @@ export function exactCacheKey(scope: CacheScope, req: ChatRequest): string {
   return `llm:${CHAT_CACHE_VERSION}:exact:${scope.tenant}:${scope.target}:${hash}`;
 }
 
+/** The text of the last message when it is the user's question (string or text parts); else undefined. */
+export function lastUserQuestion(req: ChatRequest): string | undefined {
+  const last = req.messages[req.messages.length - 1];
+  if (last?.role !== 'user') return undefined;
+  if (typeof last.content === 'string') return last.content;
+  if (!Array.isArray(last.content)) return undefined;
+  const parts = last.content.filter((p): p is { type: 'text'; text: string } => p.type === 'text');
+  return parts.length === last.content.length ? parts.map((p) => p.text).join('\n') : undefined;
+}
+
+/**
+ * The semantic scope: the exact key's material without the last (user) message. Only questions asked
+ * in the same scope — tenant, target, system prompt, earlier turns, tools and settings — can match.
+ */
+export function semanticScope(scope: CacheScope, req: ChatRequest): string {
+  const material = canonicalJson({
+    v: CHAT_CACHE_VERSION,
+    scope,
+    history: req.messages.slice(0, -1),
+    tools: req.tools,
+    toolChoice: req.toolChoice,
+    parallelToolCalls: req.parallelToolCalls,
+    responseFormat: req.responseFormat,
+    temperature: req.temperature,
+    topP: req.topP,
+    maxTokens: req.maxTokens,
+    seed: req.seed,
+    stop: req.stop,
+    presencePenalty: req.presencePenalty,
+    frequencyPenalty: req.frequencyPenalty,
+  });
+  return createHash('sha256').update(material).digest('hex');
+}
+
 /** Globs for purges; tenant ids and targets never contain `*`. */
 export function cacheGlob(tenant?: string, target?: string): string {
   return `llm:${CHAT_CACHE_VERSION}:exact:${tenant ?? '*'}:${target ?? '*'}:*`;

@@ -110,7 +110,9 @@ export class ChatController {
     };
     if (looked.answer) {
       const answer = looked.answer;
-      this.chat.openCachedRecord(resolved).servedFromCache(answer.usage, 'hit');
+      this.chat
+        .openCachedRecord(resolved)
+        .servedFromCache(answer.usage, looked.outcome === 'semantic-hit' ? 'semantic-hit' : 'hit');
       if (body.stream) return replayAnswer(sse, answer);
       const completion = { ...answer, id: `chatcmpl-${request.id}`, created: Math.floor(Date.now() / 1000) };
       void reply.send(toCompletion(completion, body.model, answer.usage.promptTokens));
@@ -136,7 +138,7 @@ export class ChatController {
         throw err;
       }
       record.succeed(result.usage);
-      if (looked.storeKey) void this.cache.store(looked.storeKey, toCachedAnswer(result), directive);
+      void this.cache.store(looked, toCachedAnswer(result), directive);
       if (result.warnings.length > 0)
         void reply.header('x-gateway-warnings', warningsHeader(result.warnings));
       void reply.send(toCompletion(result, body.model));
@@ -156,7 +158,7 @@ export class ChatController {
     this.metrics.openStreams.inc();
     try {
       const answer = await relayStream(sse, first, parts, record, this.log);
-      if (answer && looked.storeKey) void this.cache.store(looked.storeKey, answer, directive);
+      if (answer) void this.cache.store(looked, answer, directive);
     } finally {
       this.metrics.openStreams.dec();
     }

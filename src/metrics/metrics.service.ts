@@ -99,6 +99,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly cacheGuardRejections = new Counter({
+    name: 'gateway_cache_guard_rejections_total',
+    help: 'Semantic cache candidates refused as look-alikes, by reason (numbers, negation, quoted, entities).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly cacheCorruptions = new Counter({
     name: 'gateway_cache_corruptions_total',
     help: 'Cache entries that failed their integrity check (deleted, never served).',
