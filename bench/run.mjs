@@ -10,11 +10,15 @@ const suites = [
   { name: 'cache-codec (gzip, brotli, lz4, AES-GCM)', script: join(here, 'cache', 'codec.mjs') },
   { name: 'gateway (overhead vs a bare undici proxy)', script: join(here, 'gateway', 'run.mjs') },
   { name: 'limits (auth + rate + token limits with Redis)', script: join(here, 'limits', 'run.mjs') },
+  {
+    name: 'cache (exact hits end to end, semantic lookup, memory per entry)',
+    script: join(here, 'cache', 'run.mjs'),
+  },
 ];
 const only = process.argv[2];
 
 for (const suite of suites) {
-  if (only && !suite.name.startsWith(only)) continue;
+  if (only && suite.name.split(' ')[0] !== only) continue;
   console.log(`\n== ${suite.name}`);
   const r = spawnSync(process.execPath, [suite.script], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
