@@ -90,10 +90,13 @@ export interface CacheScope {
  * the scope. `user` and `stream` do not change the answer and are left out.
  */
 export function exactCacheKey(scope: CacheScope, req: ChatRequest): string {
-  const material = canonicalJson({
-    v: CHAT_CACHE_VERSION,
-    scope,
-    messages: req.messages,
+  const hash = digest({ v: CHAT_CACHE_VERSION, scope, messages: req.messages, ...answerSettings(req) });
+  return `llm:${CHAT_CACHE_VERSION}:exact:${scope.tenant}:${scope.target}:${hash}`;
+}
+
+/** Everything besides the messages that decides the answer. */
+function answerSettings(req: ChatRequest): Record<string, unknown> {
+  return {
     tools: req.tools,
     toolChoice: req.toolChoice,
     parallelToolCalls: req.parallelToolCalls,
@@ -105,9 +108,11 @@ export function exactCacheKey(scope: CacheScope, req: ChatRequest): string {
     stop: req.stop,
     presencePenalty: req.presencePenalty,
     frequencyPenalty: req.frequencyPenalty,
-  });
-  const hash = createHash('sha256').update(material).digest('hex');
-  return `llm:${CHAT_CACHE_VERSION}:exact:${scope.tenant}:${scope.target}:${hash}`;
+  };
+}
+
+function digest(material: unknown): string {
+  return createHash('sha256').update(canonicalJson(material)).digest('hex');
 }
 
 /** The text of the last message when it is the user's question (string or text parts); else undefined. */
@@ -125,23 +130,7 @@ export function lastUserQuestion(req: ChatRequest): string | undefined {
  * in the same scope — tenant, target, system prompt, earlier turns, tools and settings — can match.
  */
 export function semanticScope(scope: CacheScope, req: ChatRequest): string {
-  const material = canonicalJson({
-    v: CHAT_CACHE_VERSION,
-    scope,
-    history: req.messages.slice(0, -1),
-    tools: req.tools,
-    toolChoice: req.toolChoice,
-    parallelToolCalls: req.parallelToolCalls,
-    responseFormat: req.responseFormat,
-    temperature: req.temperature,
-    topP: req.topP,
-    maxTokens: req.maxTokens,
-    seed: req.seed,
-    stop: req.stop,
-    presencePenalty: req.presencePenalty,
-    frequencyPenalty: req.frequencyPenalty,
-  });
-  return createHash('sha256').update(material).digest('hex');
+  return digest({ v: CHAT_CACHE_VERSION, scope, history: req.messages.slice(0, -1), ...answerSettings(req) });
 }
 
 /** Globs for purges; tenant ids and targets never contain `*`. */
