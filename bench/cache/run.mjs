@@ -16,27 +16,28 @@
 // Results: bench/results/cache.{json,md}. Targets (exact memory hit p50 ≤ 1 ms at c50, Redis hit
 // p50 ≤ 2 ms, semantic lookup p99 ≤ 5 ms at 100k) are printed as PASS/FAIL; the process never fails
 // on them.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { cpuSeconds, freePort, spawnPinned, stopChild, waitForHttp, waitForLine } from '../gateway/procs.mjs';
+import { cpuSeconds, freePort, spawnPinned, stopChild, waitForHttp } from '../gateway/procs.mjs';
 import { assertRedis, deletePrefix } from '../limits/redis.mjs';
 import { runSemantic, stats } from './semantic.mjs';
+import {
+  compileFakes,
+  gitCommit,
+  installAbortHandlers,
+  machineInfo,
+  pinSelf,
+  round2,
+  snapshotDist,
+  startFake,
+  track,
+} from '../shared/run-support.mjs';
 
 const HOST = '127.0.0.1';
 const SERVER_CPU = 0;
@@ -61,21 +62,14 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const resultsDir = path.join(root, 'bench/results');
 
-await pinSelf();
+await pinSelf({ script: fileURLToPath(import.meta.url), cpu: CLIENT_CPU, envVar: 'BENCH_CACHE_PINNED' });
 
 const children = new Set();
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'cache-bench-'));
 const keyPrefix = `bench-cache-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}:`;
 const startedAt = new Date();
 const loadAvgBefore = os.loadavg().map(round2);
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    for (const child of children) child.kill('SIGKILL');
-    cleanRedis();
-    rmSync(workDir, { recursive: true, force: true });
-    process.exit(130);
-  });
-}
+installAbortHandlers({ children, workDir, cleanup: cleanRedis, logSignal: false });
 
 let redisCleanup = null;
 try {
@@ -87,7 +81,8 @@ try {
 }
 
 async function main() {
-  const appRoot = snapshotDist();
+  // A private copy of dist/ (others may rebuild while this runs), with the repo's node_modules.
+  const appRoot = await snapshotDist({ root, workDir, rerunHint: 'rerun' });
 
   console.log('-- semantic lookup (PostgreSQL + pgvector)');
   const semantic = await runSemantic({ root: appRoot, adminUrl: PG_URL });
@@ -111,8 +106,14 @@ async function main() {
 
   console.log('-- exact hits end to end (autocannon c50)');
   assertRedis(REDIS_URL);
-  const fakesDir = compileFakes();
-  const fake = await startFake(fakesDir);
+  const fakesDir = compileFakes({ root, workDir });
+  const fake = await startFake({
+    fakesDir,
+    latencyMs: 0,
+    cpu: CLIENT_CPU,
+    children,
+    timeoutMs: BOOT_TIMEOUT_MS,
+  });
   const hits = [];
   for (const variant of [
     { id: 'memory', label: 'memory (in-process)', env: { REDIS_URL: '' } },
@@ -236,48 +237,6 @@ async function hammer(origin, request, seconds) {
   };
 }
 
-/** A private copy of dist/ (others may rebuild while this runs), with the repo's node_modules. */
-function snapshotDist() {
-  const builtMain = path.join(root, 'dist/src/main.js');
-  if (!existsSync(builtMain)) throw new Error(`${builtMain} is missing: run \`npm run build\` first`);
-  const appDir = path.join(workDir, 'app');
-  cpSync(path.join(root, 'dist'), path.join(appDir, 'dist'), { recursive: true });
-  copyFileSync(path.join(root, 'package.json'), path.join(appDir, 'package.json'));
-  symlinkSync(path.join(root, 'node_modules'), path.join(appDir, 'node_modules'), 'dir');
-  if (!existsSync(path.join(appDir, 'dist/src/main.js')))
-    throw new Error('dist/ changed while it was copied; rerun');
-  return appDir;
-}
-
-/** Emits test/support/fakes/*.ts as ESM JavaScript into the work dir (as bench/gateway/run.mjs does). */
-function compileFakes() {
-  const outDir = path.join(workDir, 'fakes');
-  const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
-  const r = spawnSync(
-    process.execPath,
-    [tsc, '-p', path.join(root, 'tsconfig.bench.json'), '--outDir', outDir],
-    {
-      cwd: root,
-      encoding: 'utf8',
-    },
-  );
-  if (r.status !== 0) throw new Error(`compiling the fakes failed:\n${r.stdout}${r.stderr}`);
-  writeFileSync(path.join(outDir, 'package.json'), '{ "type": "module" }\n');
-  return outDir;
-}
-
-async function startFake(fakesDir) {
-  const child = track(
-    spawnPinned({
-      name: 'fake upstream',
-      cpu: CLIENT_CPU,
-      args: [path.join(root, 'bench/gateway/fake-server.mjs'), fakesDir, '0'],
-    }),
-  );
-  const [, url] = await waitForLine(child, /^READY (\S+)$/m, BOOT_TIMEOUT_MS);
-  return { child, url };
-}
-
 /** Blank means unset: nothing from the caller's shell may switch on Postgres, a config file or limits. */
 async function startGateway(variant, appRoot, fakeUrl) {
   const port = await freePort(HOST);
@@ -303,6 +262,7 @@ async function startGateway(variant, appRoot, fakeUrl) {
     ...variant.env,
   };
   const child = track(
+    children,
     spawnPinned({
       name: `gateway ${variant.id}`,
       cpu: SERVER_CPU,
@@ -330,28 +290,6 @@ function cleanRedis() {
     console.error(`could not delete Redis keys ${prefix}*: ${err.message}`);
     return null;
   }
-}
-
-function track(child) {
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-
-/** Re-runs this script under `taskset -c CLIENT_CPU` (the load generator's core). */
-async function pinSelf() {
-  if (process.env.BENCH_CACHE_PINNED === '1') return;
-  const child = spawn(
-    'taskset',
-    ['-c', String(CLIENT_CPU), process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    {
-      stdio: 'inherit',
-      env: { ...process.env, BENCH_CACHE_PINNED: '1' },
-    },
-  );
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-  const [code, signal] = await once(child, 'exit');
-  process.exit(code ?? (signal ? 1 : 0));
 }
 
 function verdicts({ semantic, hits }) {
@@ -385,15 +323,8 @@ function writeResults({ semantic, memory, hits, redisKeys }) {
     durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
     command: COMMAND,
     node: process.version,
-    git: gitCommit(),
-    machine: {
-      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model ?? 'unknown',
-      totalMemMb: Math.round(os.totalmem() / 2 ** 20),
-      loadAvgBefore,
-      loadAvgAfter: os.loadavg().map(round2),
-    },
+    git: gitCommit(root, { markDirty: false, fallback: 'unknown' }),
+    machine: machineInfo(loadAvgBefore),
     targets: TARGETS,
     checks,
     semantic,
@@ -492,16 +423,4 @@ function renderMarkdown(r) {
     '',
   ];
   return lines.join('\n');
-}
-
-function gitCommit() {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
-function round2(x) {
-  return Math.round(x * 100) / 100;
 }

@@ -16,20 +16,7 @@
 // booted twice: the first boot creates its embedded database, the measured one reopens it.
 // Results: bench/results/gateway.{json,md}. Target misses are reported, not fatal.
 // `--render` re-derives the targets and gateway.md from an existing gateway.json (no measuring).
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +40,20 @@ import {
   renderSaturationTable,
   withAddedLatency,
 } from './report.mjs';
+import {
+  compileFakes,
+  coreBusy,
+  gitCommit,
+  installAbortHandlers,
+  machineInfo,
+  packageVersions,
+  pinSelf,
+  round1,
+  round2,
+  snapshotDist,
+  startFake,
+  track,
+} from '../shared/run-support.mjs';
 
 const HOST = '127.0.0.1';
 const SERVER_CPU = 0;
@@ -82,11 +83,11 @@ if (process.argv.includes('--render')) {
   rerender();
   process.exit(0);
 }
-await pinSelf();
+await pinSelf({ script: fileURLToPath(import.meta.url), cpu: CLIENT_CPU, envVar: 'BENCH_CLIENT_PINNED' });
 
 const children = new Set();
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'gateway-bench-'));
-installAbortHandlers();
+installAbortHandlers({ children, workDir, name: 'gateway', deadlineMs: DEADLINE_MS });
 
 const startedAt = new Date();
 const loadAvgBefore = os.loadavg().map(round2);
@@ -98,9 +99,17 @@ try {
 }
 
 async function main() {
-  const gatewayMain = await snapshotGateway();
-  const fakesDir = compileFakes();
-  const fake = await startFake(fakesDir);
+  // A copy of dist/: the run uses one build even if someone rebuilds meanwhile.
+  const appDir = await snapshotDist({ root, workDir, waitMs: DIST_WAIT_MS });
+  const gatewayMain = path.join(appDir, 'dist/src/main.js');
+  const fakesDir = compileFakes({ root, workDir });
+  const fake = await startFake({
+    fakesDir,
+    latencyMs: UPSTREAM_LATENCY_MS,
+    cpu: CLIENT_CPU,
+    children,
+    timeoutMs: BOOT_TIMEOUT_MS,
+  });
   const firstBootMb = await initGatewayData(gatewayMain, fake.url);
   const gateway = await startGateway(gatewayMain, fake.url);
   const floor = await startFloor(fake.url);
@@ -228,11 +237,6 @@ function cpuUsage(a, b, result) {
   };
 }
 
-function coreBusy(before, after) {
-  if (!before || !after) return null;
-  return round2((after.busy - before.busy) / (after.total - before.total));
-}
-
 function logRow(r) {
   console.log(
     `  ${r.mode.padEnd(6)} c${String(r.connections).padEnd(3)} ${r.target.padEnd(7)} ` +
@@ -240,38 +244,6 @@ function logRow(r) {
       `cpu ${r.cpu.target} (${r.cpu.targetUsPerReq} µs/req)  core0 ${r.cpu.cpu0} core1 ${r.cpu.cpu1}  ` +
       `err ${r.errors + r.timeouts + r.non2xx}${r.rssPeakMb ? `  rss ${r.rssPeakMb} MB` : ''}`,
   );
-}
-
-/** Emits test/support/fakes/*.ts as ESM JavaScript into the work dir. */
-function compileFakes() {
-  const outDir = path.join(workDir, 'fakes');
-  const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
-  const r = spawnSync(
-    process.execPath,
-    [tsc, '-p', path.join(root, 'tsconfig.bench.json'), '--outDir', outDir],
-    { cwd: root, encoding: 'utf8' },
-  );
-  if (r.status !== 0) throw new Error(`compiling the fakes failed:\n${r.stdout}${r.stderr}`);
-  // Outside the repository no package.json says "type": "module".
-  writeFileSync(path.join(outDir, 'package.json'), '{ "type": "module" }\n');
-  return outDir;
-}
-
-async function startFake(fakesDir) {
-  const child = track(
-    spawnPinned({
-      name: 'fake upstream',
-      cpu: CLIENT_CPU,
-      args: [path.join(here, 'fake-server.mjs'), fakesDir, String(UPSTREAM_LATENCY_MS)],
-    }),
-  );
-  const [, url] = await waitForLine(child, /^READY (\S+)$/m, BOOT_TIMEOUT_MS);
-  const setLatency = async (ms) => {
-    const ok = waitForLine(child, new RegExp(`^OK latency ${ms}$`, 'm'), 5000);
-    child.stdin.write(`latency ${ms}\n`);
-    await ok;
-  };
-  return { child, url, setLatency };
 }
 
 function gatewayEnv(fakeUrl, port, dataDir) {
@@ -293,26 +265,6 @@ function gatewayEnv(fakeUrl, port, dataDir) {
   };
 }
 
-/**
- * Copies dist/ into the work dir (with node_modules linked and package.json for "type": "module"),
- * so the run uses one build even if someone rebuilds meanwhile. Waits out a build in progress.
- */
-async function snapshotGateway() {
-  const builtMain = path.join(root, 'dist/src/main.js');
-  const deadline = Date.now() + DIST_WAIT_MS;
-  while (!existsSync(builtMain)) {
-    if (Date.now() > deadline) throw new Error(`${builtMain} is missing: run \`npm run build\` first`);
-    await sleep(500);
-  }
-  const appDir = path.join(workDir, 'app');
-  cpSync(path.join(root, 'dist'), path.join(appDir, 'dist'), { recursive: true });
-  copyFileSync(path.join(root, 'package.json'), path.join(appDir, 'package.json'));
-  symlinkSync(path.join(root, 'node_modules'), path.join(appDir, 'node_modules'), 'dir');
-  const main = path.join(appDir, 'dist/src/main.js');
-  if (!existsSync(main)) throw new Error('dist/ changed while it was copied; rerun the suite');
-  return main;
-}
-
 /** First boot: PGlite runs initdb and the migrations. Returns that process's RSS once ready. */
 async function initGatewayData(gatewayMain, fakeUrl) {
   const first = await startGateway(gatewayMain, fakeUrl, 'first boot (creates the database)');
@@ -327,6 +279,7 @@ async function startGateway(gatewayMain, fakeUrl, label = 'measured boot') {
   mkdirSync(dataDir, { recursive: true });
   const env = gatewayEnv(fakeUrl, port, dataDir);
   const child = track(
+    children,
     spawnPinned({
       name: 'gateway',
       cpu: SERVER_CPU,
@@ -346,6 +299,7 @@ async function startGateway(gatewayMain, fakeUrl, label = 'measured boot') {
 
 async function startFloor(fakeUrl) {
   const child = track(
+    children,
     spawnPinned({
       name: 'floor proxy',
       cpu: SERVER_CPU,
@@ -382,21 +336,15 @@ function buildReport({ loaded, ttfb, saturation, memory }) {
     date: startedAt.toISOString(),
     durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
     node: process.version,
-    git: gitCommit(),
-    machine: {
-      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model ?? 'unknown',
-      totalMemMb: Math.round(os.totalmem() / 2 ** 20),
-      loadAvgBefore,
-      loadAvgAfter: os.loadavg().map(round2),
-    },
-    packages: Object.fromEntries(
-      ['autocannon', 'undici', 'fastify', '@nestjs/core', '@nestjs/platform-fastify'].map((n) => [
-        n,
-        packageVersion(n),
-      ]),
-    ),
+    git: gitCommit(root),
+    machine: machineInfo(loadAvgBefore),
+    packages: packageVersions(root, [
+      'autocannon',
+      'undici',
+      'fastify',
+      '@nestjs/core',
+      '@nestjs/platform-fastify',
+    ]),
     config: {
       host: HOST,
       serverCpu: SERVER_CPU,
@@ -436,64 +384,4 @@ function rerender() {
   const report = JSON.parse(readFileSync(path.join(resultsDir, 'gateway.json'), 'utf8'));
   report.targets = evaluateTargets({ ...report, modes: report.config.modes });
   writeResults(report);
-}
-
-/** Re-executes this script pinned to the client CPU, then exits with its status. */
-async function pinSelf() {
-  if (process.env.BENCH_CLIENT_PINNED === '1') return;
-  const child = spawn(
-    'taskset',
-    ['-c', String(CLIENT_CPU), process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: 'inherit', env: { ...process.env, BENCH_CLIENT_PINNED: '1' } },
-  );
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-  const [code, signal] = await once(child, 'exit');
-  process.exit(code ?? (signal ? 1 : 0));
-}
-
-function track(child) {
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-
-function installAbortHandlers() {
-  const abort = (message, code) => {
-    console.error(message);
-    for (const child of children) child.kill('SIGKILL');
-    rmSync(workDir, { recursive: true, force: true });
-    process.exit(code);
-  };
-  setTimeout(
-    () => abort(`gateway benchmark exceeded ${DEADLINE_MS / 1000} s, aborting`, 1),
-    DEADLINE_MS,
-  ).unref();
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => abort(`${signal}, aborting`, 130));
-}
-
-/** HEAD, marked `+dirty` when the working tree has changes (the build measured includes them). */
-function gitCommit() {
-  try {
-    const git = (...args) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
-    const dirty = git('status', '--porcelain', '--', 'src', 'migrations') !== '';
-    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? '+dirty' : ''}`;
-  } catch {
-    return null;
-  }
-}
-
-function packageVersion(name) {
-  try {
-    return JSON.parse(readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
-  } catch {
-    return null;
-  }
-}
-
-function round1(x) {
-  return Number.isFinite(x) ? Math.round(x * 10) / 10 : null;
-}
-
-function round2(x) {
-  return Math.round(x * 100) / 100;
 }

@@ -25,21 +25,8 @@
 // Results: bench/results/limits.{json,md}; the requirement (added p99 ≤ 1 ms at c50) is printed as
 // PASS/FAIL and never fails the process. The run's Redis keys are deleted at the end.
 // `--render` rebuilds limits.md from an existing limits.json (no measuring).
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -66,6 +53,20 @@ import {
   summarizeTarget,
   TARGET_LABELS,
 } from './report.mjs';
+import {
+  compileFakes,
+  coreBusy,
+  gitCommit,
+  installAbortHandlers,
+  machineInfo,
+  packageVersions,
+  pinSelf,
+  round1,
+  round2,
+  snapshotDist,
+  startFake,
+  track,
+} from '../shared/run-support.mjs';
 
 const HOST = '127.0.0.1';
 const SERVER_CPU = 0;
@@ -108,14 +109,14 @@ if (process.argv.includes('--render')) {
   writeResults(rederive(JSON.parse(readFileSync(path.join(resultsDir, 'limits.json'), 'utf8'))));
   process.exit(0);
 }
-await pinSelf();
+await pinSelf({ script: fileURLToPath(import.meta.url), cpu: CLIENT_CPU, envVar: 'BENCH_LIMITS_PINNED' });
 
 const children = new Set();
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'limits-bench-'));
 const keyPrefix = `bench-limits-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}:`;
 const adminKey = `bench-admin-${randomBytes(18).toString('base64url')}`;
 let redisCleanup;
-installAbortHandlers();
+installAbortHandlers({ children, workDir, name: 'limits', deadlineMs: DEADLINE_MS, cleanup: cleanRedis });
 
 const startedAt = new Date();
 const loadAvgBefore = os.loadavg().map(round2);
@@ -130,9 +131,17 @@ try {
 async function main() {
   assertRedis(REDIS_URL);
   const redis = serverInfo(REDIS_URL);
-  const gatewayMain = await snapshotGateway();
-  const fakesDir = compileFakes();
-  const fake = await startFake(fakesDir, SCENARIOS[0].upstreamMs);
+  const appDir = await snapshotDist({ root, workDir, waitMs: DIST_WAIT_MS });
+  const gatewayMain = path.join(appDir, 'dist/src/main.js');
+  const fakesDir = compileFakes({ root, workDir });
+  const fake = await startFake({
+    fakesDir,
+    latencyMs: SCENARIOS[0].upstreamMs,
+    cpu: CLIENT_CPU,
+    children,
+    timeoutMs: BOOT_TIMEOUT_MS,
+    announce: true,
+  });
   const [off, on] = await Promise.all([
     startGateway('OFF', gatewayMain, fake.url, { limits: false }),
     startGateway('ON', gatewayMain, fake.url, { limits: true }),
@@ -350,11 +359,6 @@ function cpuUsage(a, b, ok) {
   };
 }
 
-function coreBusy(before, after) {
-  if (!before || !after) return null;
-  return round2((after.busy - before.busy) / (after.total - before.total));
-}
-
 function logRow(target, spec, r) {
   console.log(
     `  u${spec.upstreamMs} c${String(spec.connections).padEnd(2)} r${r.round} ${TARGET_LABELS[target.id].padEnd(10)} ` +
@@ -369,44 +373,6 @@ function fmtStatuses(r) {
   if (r.errors) parts.push(`errors×${r.errors}`);
   if (r.timeouts) parts.push(`timeouts×${r.timeouts}`);
   return parts.join(' ') || 'none';
-}
-
-/** Emits test/support/fakes/*.ts as ESM JavaScript into the work dir (as bench/gateway/run.mjs does). */
-function compileFakes() {
-  const outDir = path.join(workDir, 'fakes');
-  const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
-  const r = spawnSync(
-    process.execPath,
-    [tsc, '-p', path.join(root, 'tsconfig.bench.json'), '--outDir', outDir],
-    {
-      cwd: root,
-      encoding: 'utf8',
-    },
-  );
-  if (r.status !== 0) throw new Error(`compiling the fakes failed:\n${r.stdout}${r.stderr}`);
-  writeFileSync(path.join(outDir, 'package.json'), '{ "type": "module" }\n');
-  return outDir;
-}
-
-async function startFake(fakesDir, latencyMs) {
-  const child = track(
-    spawnPinned({
-      name: 'fake upstream',
-      cpu: CLIENT_CPU,
-      args: [path.join(root, 'bench/gateway/fake-server.mjs'), fakesDir, String(latencyMs)],
-    }),
-  );
-  const [, url] = await waitForLine(child, /^READY (\S+)$/m, BOOT_TIMEOUT_MS);
-  let current = latencyMs;
-  const setLatency = async (ms) => {
-    if (ms === current) return;
-    const ok = waitForLine(child, new RegExp(`^OK latency ${ms}$`, 'm'), 5000);
-    child.stdin.write(`latency ${ms}\n`);
-    await ok;
-    current = ms;
-    console.log(`fake upstream: ${ms} ms before headers`);
-  };
-  return { child, url, setLatency };
 }
 
 /** Blank means unset: nothing from the caller's shell may switch on Postgres, a config file or a global limit. */
@@ -439,6 +405,7 @@ async function startGateway(name, gatewayMain, fakeUrl, { limits }) {
   const env = gatewayEnv(fakeUrl, port, dataDir, limits);
   // No .env in its cwd: only `env` configures the gateway.
   const child = track(
+    children,
     spawnPinned({
       name: `gateway ${name}`,
       cpu: SERVER_CPU,
@@ -526,44 +493,21 @@ function childPids(parent) {
   return pids;
 }
 
-/** Copies dist/ into the work dir (node_modules linked, package.json for "type": "module"); waits out a build. */
-async function snapshotGateway() {
-  const builtMain = path.join(root, 'dist/src/main.js');
-  const deadline = Date.now() + DIST_WAIT_MS;
-  while (!existsSync(builtMain)) {
-    if (Date.now() > deadline) throw new Error(`${builtMain} is missing: run \`npm run build\` first`);
-    await sleep(500);
-  }
-  const appDir = path.join(workDir, 'app');
-  cpSync(path.join(root, 'dist'), path.join(appDir, 'dist'), { recursive: true });
-  copyFileSync(path.join(root, 'package.json'), path.join(appDir, 'package.json'));
-  symlinkSync(path.join(root, 'node_modules'), path.join(appDir, 'node_modules'), 'dir');
-  const main = path.join(appDir, 'dist/src/main.js');
-  if (!existsSync(main)) throw new Error('dist/ changed while it was copied; rerun the suite');
-  return main;
-}
-
 function buildReport({ scenarios, redis, verification, memory, limitedKey, plainKey }) {
   const report = {
     date: startedAt.toISOString(),
     durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
     command: COMMAND,
     node: process.version,
-    git: gitCommit(),
-    machine: {
-      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model ?? 'unknown',
-      totalMemMb: Math.round(os.totalmem() / 2 ** 20),
-      loadAvgBefore,
-      loadAvgAfter: os.loadavg().map(round2),
-    },
-    packages: Object.fromEntries(
-      ['autocannon', '@redis/client', '@nestjs/throttler', '@nestjs/core', 'fastify'].map((n) => [
-        n,
-        packageVersion(n),
-      ]),
-    ),
+    git: gitCommit(root),
+    machine: machineInfo(loadAvgBefore),
+    packages: packageVersions(root, [
+      'autocannon',
+      '@redis/client',
+      '@nestjs/throttler',
+      '@nestjs/core',
+      'fastify',
+    ]),
     redis: { ...redis, keyPrefix, cleanup: redisCleanup },
     config: {
       host: HOST,
@@ -640,65 +584,4 @@ function cleanRedis() {
     redisCleanup = { error: err.message };
     console.error(`redis: cleaning ${keyPrefix}* failed: ${err.message}`);
   }
-}
-
-/** Re-executes this script pinned to the client CPU, then exits with its status. */
-async function pinSelf() {
-  if (process.env.BENCH_LIMITS_PINNED === '1') return;
-  const child = spawn(
-    'taskset',
-    ['-c', String(CLIENT_CPU), process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: 'inherit', env: { ...process.env, BENCH_LIMITS_PINNED: '1' } },
-  );
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-  const [code, signal] = await once(child, 'exit');
-  process.exit(code ?? (signal ? 1 : 0));
-}
-
-function track(child) {
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-
-function installAbortHandlers() {
-  const abort = (message, code) => {
-    console.error(message);
-    for (const child of children) child.kill('SIGKILL');
-    cleanRedis();
-    rmSync(workDir, { recursive: true, force: true });
-    process.exit(code);
-  };
-  setTimeout(
-    () => abort(`limits benchmark exceeded ${DEADLINE_MS / 1000} s, aborting`, 1),
-    DEADLINE_MS,
-  ).unref();
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => abort(`${signal}, aborting`, 130));
-}
-
-/** HEAD, marked `+dirty` when src/ or migrations/ have changes (the build measured may include them). */
-function gitCommit() {
-  try {
-    const git = (...args) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
-    const dirty = git('status', '--porcelain', '--', 'src', 'migrations') !== '';
-    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? '+dirty' : ''}`;
-  } catch {
-    return null;
-  }
-}
-
-function packageVersion(name) {
-  try {
-    return JSON.parse(readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
-  } catch {
-    return null;
-  }
-}
-
-function round1(x) {
-  return Number.isFinite(x) ? Math.round(x * 10) / 10 : null;
-}
-
-function round2(x) {
-  return Math.round(x * 100) / 100;
 }
