@@ -14,13 +14,13 @@ import { quotedStrings } from './query-normalizer.js';
  *   value (`twenty-one` = 21, `a hundred` = 100, `two thousand five hundred` = 2500), so `one` in
  *   "which one" counts as 1 (a conservative miss, never a wrong hit).
  * - `negation`: the counts of negations differ (not, no, never, none, nobody, nothing, nowhere, neither,
- *   nor, without, cannot, any `…n't` contraction, and apostrophe-less dont/isnt/cant/…).
+ *   nor, without, cannot, every `…n't` contraction, and apostrophe-less dont/isnt/cant/…).
  * - `quoted`: the sets of quoted strings ("…", '…', “…”, ‘…’, „…“, «…», `…`) differ; case-sensitive,
  *   whitespace-collapsed.
  * - `entities`: an entity-like token of either text does not occur as a word of the other, compared
  *   case-insensitively with possessive `'s` removed (so "france" typed in lower case matches the entity
  *   "France", and "France's capital" matches "capital of France"). Entity-like: a capitalised word inside
- *   a sentence (Paris, Python), an ALL-CAPS word (USA, UK), any token mixing letters and digits (GPT-4,
+ *   a sentence (Paris, Python), an ALL-CAPS word (USA, UK), a token mixing letters and digits (GPT-4,
  *   iPhone15, mp3) — minus number words and a stoplist of common English function, question, filler and
  *   request words (so `What`, `Please`, `Thanks` and the pronoun `I`/`I'm` never count). A sentence-initial
  *   word is capitalised for grammar only, so its case is ignored: it counts, in any case, unless it is in
