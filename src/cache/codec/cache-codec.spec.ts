@@ -198,7 +198,7 @@ describe('CacheCodec', () => {
       ],
     ];
 
-    it.each(cases)('%s: any single changed byte is refused', (label, codec) => {
+    it.each(cases)('%s: every single changed byte is refused', (label, codec) => {
       const stored = codec.encode(SMALL, CACHE_KEY);
       // Flags bits 0-1: the compression the entry records.
       expect((stored[2] & 0b011) !== 0).toBe(label.includes('compressed'));

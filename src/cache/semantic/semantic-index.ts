@@ -93,7 +93,7 @@ export class SemanticIndex implements OnModuleInit, OnModuleDestroy {
       .filter((c) => c.score >= threshold);
   }
 
-  /** Drops entries of a tenant and/or target (undefined = any) from every dimension's table. */
+  /** Drops entries of a tenant and/or target (undefined = all) from every dimension's table. */
   async purge(tenant?: string, target?: string): Promise<number> {
     let deleted = 0;
     for (const table of await this.tables()) {
