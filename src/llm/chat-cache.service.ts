@@ -73,11 +73,17 @@ export class ChatCacheService {
     };
     const key = exactCacheKey(scope, r.request);
     const storeKey = d.noStore ? undefined : key;
-    const semantic = d.mode === 'semantic' ? await this.probe(scope, r) : undefined;
-    if (d.noLookup) return this.counted({ outcome: 'bypass', storeKey, semantic });
+    const semanticMode = d.mode === 'semantic';
+    if (d.noLookup) {
+      // Embedded only to index the answer about to be stored.
+      const semantic = semanticMode && storeKey ? await this.probe(scope, r) : undefined;
+      return this.counted({ outcome: 'bypass', storeKey, semantic });
+    }
     const bytes = await this.cache.get(key);
     const answer = bytes ? decodeAnswer(bytes) : undefined;
     if (answer) return this.counted({ outcome: 'hit', answer });
+    // The question is embedded only after an exact miss: an exact hit needs no embedding call.
+    const semantic = semanticMode ? await this.probe(scope, r) : undefined;
     if (semantic) {
       const near = await this.nearest(semantic, d.threshold ?? DEFAULT_SEMANTIC_THRESHOLD);
       if (near) return this.counted({ outcome: 'semantic-hit', answer: near });
