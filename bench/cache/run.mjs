@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import { hammer as hammerTarget } from '../gateway/load.mjs';
 import { cpuSeconds, freePort, spawnPinned, stopChild, waitForHttp } from '../gateway/procs.mjs';
 import { assertRedis, deletePrefix } from '../limits/redis.mjs';
 import { runSemantic, stats } from './semantic.mjs';
@@ -209,32 +209,9 @@ function summarize(values) {
     .join(' ');
 }
 
-/** autocannon as bench/gateway/load.mjs drives it: float-ms latencies from its response events. */
-async function hammer(origin, request, seconds) {
-  const latencies = [];
-  let non2xx = 0;
-  const run = autocannon({
-    url: origin + request.path,
-    method: request.method,
-    headers: request.headers,
-    body: request.body,
-    connections: CONNECTIONS,
-    pipelining: 1,
-    duration: seconds,
-  });
-  run.on('response', (_client, status, _bytes, ms) => {
-    if (status >= 200 && status < 300) latencies.push(ms);
-    else non2xx++;
-  });
-  const result = await run;
-  return {
-    latencies,
-    ok: latencies.length,
-    non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    seconds: result.duration,
-  };
+/** The gateway suite's load: float-ms latencies from autocannon's response events. */
+function hammer(origin, request, seconds) {
+  return hammerTarget({ origin, request, connections: CONNECTIONS, seconds });
 }
 
 /** Blank means unset: nothing from the caller's shell may switch on Postgres, a config file or limits. */

@@ -21,10 +21,14 @@ export function chatRequest({ model, stream, apiKey }) {
   return { method: 'POST', path: PATH, headers, body: JSON.stringify(body) };
 }
 
-/** One autocannon run; returns req/s over the measured window and the float latencies of 2xx. */
-export async function hammer({ origin, request, connections, seconds }) {
+/**
+ * One autocannon run; returns req/s over the measured window, the float latencies of the answers
+ * `isOk` accepts (2xx by default) and every status seen.
+ */
+export async function hammer({ origin, request, connections, seconds, isOk = (s) => s >= 200 && s < 300 }) {
   const latencies = [];
-  let non2xx = 0;
+  const statuses = {};
+  let failed = 0;
   const startedAt = performance.now();
   const run = autocannon({
     url: origin + request.path,
@@ -36,17 +40,21 @@ export async function hammer({ origin, request, connections, seconds }) {
     duration: seconds,
   });
   run.on('response', (_client, status, _bytes, ms) => {
-    if (status >= 200 && status < 300) latencies.push(ms);
-    else non2xx++;
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    if (isOk(status)) latencies.push(ms);
+    else failed++;
   });
   const result = await run;
   const wallSeconds = (performance.now() - startedAt) / 1000;
   return {
     wallSeconds,
+    seconds: result.duration,
     ok: latencies.length,
     reqPerSec: latencies.length / result.duration,
+    latencies,
     latency: summarize(latencies),
-    non2xx,
+    statuses,
+    non2xx: failed,
     errors: result.errors,
     timeouts: result.timeouts,
   };

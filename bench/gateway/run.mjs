@@ -180,7 +180,12 @@ async function measure(target, mode, connections, ctx) {
   await hammer({ ...load, seconds: WARMUP_SECONDS });
   ctx.sampler.peaks();
   const before = cpuSnapshot(target.pid, ctx.fakePid);
-  const result = await hammer({ ...load, seconds: SECONDS });
+  // The raw latencies stay out of the results file (the summary is in `latency`).
+  const {
+    latencies: _latencies,
+    statuses: _statuses,
+    ...result
+  } = await hammer({ ...load, seconds: SECONDS });
   const cpu = cpuUsage(before, cpuSnapshot(target.pid, ctx.fakePid), result);
   const rssPeakMb = ctx.sampler.peaks()[target.name];
   if (rssPeakMb !== undefined) ctx.peaks[target.name] = Math.max(ctx.peaks[target.name], rssPeakMb);

@@ -32,7 +32,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import { hammer as hammerTarget } from '../gateway/load.mjs';
 import {
   cpuSeconds,
   cpuTicks,
@@ -292,38 +292,10 @@ function load(target, connections) {
   };
 }
 
-/**
- * bench/gateway/load.mjs's `hammer` with the same autocannon settings, but returning the raw
- * latencies (for p99.9 and pooled percentiles across rounds) and counting exact statuses: only a
- * 200 counts, anything else (a 429 from the limiter, say) is reported.
- */
-async function hammer({ origin, request, connections, seconds }) {
-  const latencies = [];
-  const statuses = {};
-  const run = autocannon({
-    url: origin + request.path,
-    method: request.method,
-    headers: request.headers,
-    body: request.body,
-    connections,
-    pipelining: 1,
-    duration: seconds,
-  });
-  run.on('response', (_client, status, _bytes, ms) => {
-    statuses[status] = (statuses[status] ?? 0) + 1;
-    if (status === 200) latencies.push(ms);
-  });
-  const result = await run;
-  return {
-    latencies,
-    ok: latencies.length,
-    non200: Object.entries(statuses).reduce((n, [s, c]) => (s === '200' ? n : n + c), 0),
-    statuses,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    seconds: result.duration,
-    reqPerSec: latencies.length / result.duration,
-  };
+/** The gateway suite's `hammer`, where only a 200 counts (a 429 from the limiter would not). */
+async function hammer(opts) {
+  const r = await hammerTarget({ ...opts, isOk: (status) => status === 200 });
+  return { ...r, non200: r.non2xx };
 }
 
 function cpuSnapshot(gw, fake) {
