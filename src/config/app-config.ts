@@ -69,6 +69,16 @@ export interface AppConfig {
     /** Values at least this large are compressed. */
     readonly compressMinBytes: number;
   };
+  readonly websocket: {
+    /** A socket that has not answered the previous ping when the next one is due is closed. */
+    readonly heartbeatMs: number;
+    /** Larger text frames get a `chat.error` (request_too_large); the socket stays open. */
+    readonly maxMessageBytes: number;
+    /** Upstream reads pause while more than this many bytes wait to be sent to a slow client. */
+    readonly maxBufferedBytes: number;
+    /** Chat requests in flight on one socket at once. */
+    readonly maxRequestsPerSocket: number;
+  };
 }
 
 /** DI token for the config tree; inject with `@Inject(APP_CONFIG)`. */

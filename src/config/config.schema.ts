@@ -110,6 +110,10 @@ export const envSchema = z.object({
   CACHE_MEMORY_MAX_BYTES: withDefault(int(0, 64 * 1024 ** 3), String(64 * 1024 * 1024)),
   CACHE_MEMORY_POLICY: withDefault(z.enum(['lru', 'lfu', 'fifo']), 'lru'),
   CACHE_COMPRESS_MIN_BYTES: withDefault(int(0, 1024 * 1024 * 1024), '512'),
+  WS_HEARTBEAT_INTERVAL_MS: withDefault(int(100, 600_000), '30000'),
+  WS_MAX_MESSAGE_BYTES: withDefault(int(1024, 1024 * 1024 * 1024), String(1024 * 1024)),
+  WS_MAX_BUFFERED_BYTES: withDefault(int(1024, 1024 * 1024 * 1024), String(1024 * 1024)),
+  WS_MAX_REQUESTS_PER_SOCKET: withDefault(int(1, 10_000), '100'),
 });
 
 export type RawEnv = z.input<typeof envSchema>;

@@ -91,5 +91,11 @@ function toTree(e: ParsedEnv): AppConfig {
       },
       compressMinBytes: e.CACHE_COMPRESS_MIN_BYTES,
     },
+    websocket: {
+      heartbeatMs: e.WS_HEARTBEAT_INTERVAL_MS,
+      maxMessageBytes: e.WS_MAX_MESSAGE_BYTES,
+      maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+      maxRequestsPerSocket: e.WS_MAX_REQUESTS_PER_SOCKET,
+    },
   };
 }

@@ -45,6 +45,18 @@ export interface PreparedChat {
   record: CallRecord;
   run: (opts: CallOptions) => Promise<ChatResult>;
   stream: (opts: CallOptions) => AsyncIterable<ChatStreamPart>;
+  /**
+   * The target that answered: set once `run` resolved or the stream's first part arrived (routing
+   * may move a call to another target before that); the first choice until then.
+   */
+  servedBy: () => ServedBy;
+}
+
+export interface ServedBy {
+  /** The provider id, e.g. `openai` (the `x-gateway-provider` header). */
+  provider: string;
+  /** The routing target's id, e.g. `openai/gpt-4o-mini` (the `x-gateway-target` header). */
+  target: string;
 }
 
 /** Orchestrates one chat completion: resolve the model, map the request, call the provider. */
@@ -101,6 +113,7 @@ export class ChatService implements OnApplicationBootstrap {
       record: this.ledger.open(this.context(r, reservation)),
       run: (opts) => target.provider.generate(request, opts),
       stream: (opts) => target.provider.stream(request, opts),
+      servedBy: () => ({ provider: target.provider.id, target: `${target.provider.id}/${target.model}` }),
     };
   }
 
