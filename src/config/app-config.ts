@@ -1,3 +1,5 @@
+import type { RoutingConfig } from './routing-config.js';
+
 /** The validated, typed configuration tree. Built once at boot by `loadAppConfig`. */
 export type CacheMode = 'exact' | 'semantic' | 'off';
 export type EvictionPolicy = 'lru' | 'lfu' | 'fifo';
@@ -50,7 +52,13 @@ export interface AppConfig {
     /** Usage records are written in batches at this interval (and on shutdown). */
     readonly flushIntervalMs: number;
   };
-  readonly gatewayConfigPath?: string;
+  readonly routing: {
+    /** `GATEWAY_CONFIG`; unset → no aliases, defaults for request-level fallbacks. */
+    readonly path?: string;
+    readonly config: RoutingConfig;
+    /** Reads the file again (SIGHUP), with the environment seen at boot; throws `RoutingConfigError`. */
+    readonly reload: () => RoutingConfig;
+  };
   readonly embeddingModel: string;
   readonly cache: {
     readonly defaultMode: CacheMode;

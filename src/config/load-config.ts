@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import type { AppConfig } from './app-config.js';
 import { envSchema, type ParsedEnv } from './config.schema.js';
+import { EMPTY_ROUTING, loadRoutingConfig, type RoutingConfig, RoutingConfigError } from './routing-config.js';
 
 /** Thrown when the environment is invalid; `problems` lists every one, never a value. */
 export class ConfigError extends Error {
@@ -41,11 +42,36 @@ export function parseAppConfig(env: Record<string, string | undefined>): AppConf
       `HOST: listening on a non-loopback address requires ADMIN_API_KEY (auth is off without it)`,
     );
   }
+  const reload = routingLoader(e, env);
+  let routing: RoutingConfig = EMPTY_ROUTING;
+  try {
+    routing = reload();
+  } catch (err) {
+    if (!(err instanceof RoutingConfigError)) throw err;
+    problems.push(...err.problems.map((p) => `GATEWAY_CONFIG: ${p}`));
+  }
   if (problems.length > 0) throw new ConfigError(problems);
-  return toTree(e);
+  return toTree(e, { path: e.GATEWAY_CONFIG, config: routing, reload });
 }
 
-function toTree(e: ParsedEnv): AppConfig {
+/** Providers the environment gave credentials (Ollama needs none). */
+function configuredProviders(e: ParsedEnv): Set<string> {
+  const set = new Set(['ollama']);
+  if (e.OPENAI_API_KEY) set.add('openai');
+  if (e.ANTHROPIC_API_KEY) set.add('anthropic');
+  if (e.LITELLM_BASE_URL) set.add('litellm');
+  return set;
+}
+
+function routingLoader(e: ParsedEnv, env: Record<string, string | undefined>): () => RoutingConfig {
+  const path = e.GATEWAY_CONFIG;
+  if (!path) return () => EMPTY_ROUTING;
+  const snapshot = { ...env };
+  const configured = configuredProviders(e);
+  return () => loadRoutingConfig(resolve(path), snapshot, configured);
+}
+
+function toTree(e: ParsedEnv, routing: AppConfig['routing']): AppConfig {
   return {
     server: {
       host: e.HOST,
@@ -77,7 +103,7 @@ function toTree(e: ParsedEnv): AppConfig {
       budgetFailMode: e.BUDGET_FAIL_MODE,
     },
     usage: { flushIntervalMs: e.USAGE_FLUSH_INTERVAL_MS },
-    gatewayConfigPath: e.GATEWAY_CONFIG,
+    routing,
     embeddingModel: e.EMBEDDING_MODEL,
     cache: {
       defaultMode: e.CACHE_DEFAULT_MODE,

@@ -40,13 +40,18 @@ export class CallRecord {
   private closed = false;
 
   constructor(
-    private readonly ctx: CallContext,
+    private ctx: CallContext,
     private readonly recorder: UsageRecorder,
     private readonly metrics: MetricsService,
   ) {}
 
   get promptTokens(): number {
     return this.ctx.promptTokens;
+  }
+
+  /** Routing moved the call: usage, cost and metrics go to the target that answered. */
+  servedBy(provider: string, target: string, pricing: ModelPricing): void {
+    this.ctx = { ...this.ctx, provider, target, pricing };
   }
 
   firstToken(): void {

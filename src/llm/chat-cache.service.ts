@@ -69,7 +69,7 @@ export class ChatCacheService {
     if (d.mode === 'off') return this.counted({ outcome: 'bypass' });
     const scope = {
       tenant: tenantOf(r.caller.principal),
-      target: `${r.target.provider.id}/${r.target.model}`,
+      target: r.cacheTarget,
     };
     const key = exactCacheKey(scope, r.request);
     const storeKey = d.noStore ? undefined : key;

@@ -8,9 +8,12 @@ import { type CallContext, CallLedger, type CallRecord, costUsd } from './call-l
 import type { CallOptions, ChatRequest, ChatResult, ChatStreamPart } from './core/chat.types.js';
 import { toChatRequest } from './chat-request.mapper.js';
 import type { ChatCompletionRequestDto } from './dto/chat-completion.request.dto.js';
-import { ModelCatalog, type ResolvedModel } from './model-catalog.js';
+import type { ResolvedModel } from './model-catalog.js';
 import { checkPromptBudget } from './prompt-budget.js';
-import { type ModelInfo, resolveModelInfo } from './registry/model-info.js';
+import type { ModelInfo } from './registry/model-info.js';
+import { LlmRouter, type RoutePlan } from './routing/llm-router.js';
+import { RoutePlanner } from './routing/route-planner.js';
+import type { RouteTarget } from './routing/route-target.js';
 import { TokenCounter } from './tokens/token-counter.js';
 
 /** 403 when the key's model list does not cover the model as the client named it. */
@@ -33,10 +36,15 @@ export interface CallerInfo {
 export interface ResolvedChat {
   dto: ChatCompletionRequestDto;
   caller: CallerInfo;
+  /** The first configured target (it counted the prompt); routing may serve the call elsewhere. */
   target: ResolvedModel;
   request: ChatRequest;
   info: ModelInfo;
   promptTokens: number;
+  /** What the response cache is scoped to: the target, or the alias (any of its targets' answers do). */
+  cacheTarget: string;
+  /** Undefined for one model named directly: one attempt, no router. */
+  plan?: RoutePlan;
 }
 
 export interface PreparedChat {
@@ -65,7 +73,8 @@ export class ChatService implements OnApplicationBootstrap {
   private readonly counter = new TokenCounter();
 
   constructor(
-    private readonly catalog: ModelCatalog,
+    private readonly planner: RoutePlanner,
+    private readonly router: LlmRouter,
     private readonly limiter: TokenLimiter,
     private readonly ledger: CallLedger,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
@@ -84,11 +93,25 @@ export class ChatService implements OnApplicationBootstrap {
    */
   async resolve(dto: ChatCompletionRequestDto, caller: CallerInfo): Promise<ResolvedChat> {
     assertModelAllowed(caller.principal, dto.model);
-    const target = await this.catalog.resolve(dto.model);
-    const request = toChatRequest(dto, target.model);
-    const info = resolveModelInfo(target.provider.id, target.model);
-    const promptTokens = await checkPromptBudget(request, info, this.counter);
-    return { dto, caller, target, request, info, promptTokens };
+    for (const f of dto.fallbacks ?? []) assertModelAllowed(caller.principal, f);
+    const planned = await this.planner.plan(dto.model, dto.fallbacks);
+    const primary = planned.primary;
+    const target = { provider: primary.provider, model: primary.model, requested: dto.model };
+    const request = toChatRequest(dto, primary.model);
+    if (!planned.routed) {
+      const promptTokens = await checkPromptBudget(request, primary.info, this.counter);
+      const cacheTarget = `${primary.provider.id}/${primary.model}`;
+      return { dto, caller, target, request, info: primary.info, promptTokens, cacheTarget };
+    }
+    // Refused only when no target can take it; targets too small for it are skipped.
+    const targets = planned.routes.flatMap((r) => r.targets);
+    const roomiest = targets.reduce((a, b) => (b.info.contextWindow > a.info.contextWindow ? b : a));
+    const promptTokens = await checkPromptBudget(request, roomiest.info, this.counter);
+    const fits = (t: RouteTarget): boolean =>
+      promptTokens + (request.maxTokens ?? 0) <= t.info.contextWindow &&
+      (request.maxTokens === undefined || !t.info.maxOutputTokens || request.maxTokens <= t.info.maxOutputTokens);
+    const plan = RoutePlanner.toPlan(planned, fits);
+    return { dto, caller, target, request, info: primary.info, promptTokens, cacheTarget: `route:${planned.name}`, plan };
   }
 
   /** An answer from the cache: accounted with cost 0 and its prompt tokens marked cached. */
@@ -98,7 +121,7 @@ export class ChatService implements OnApplicationBootstrap {
 
   /** The upstream call: tokens and budget are reserved first (429 when they do not fit). */
   async start(r: ResolvedChat): Promise<PreparedChat> {
-    const { request, info, promptTokens, caller, target } = r;
+    const { request, info, promptTokens, caller, target, plan } = r;
     const completionReserve =
       request.maxTokens ??
       Math.min(DEFAULT_COMPLETION_RESERVE, info.maxOutputTokens || DEFAULT_COMPLETION_RESERVE);
@@ -107,13 +130,30 @@ export class ChatService implements OnApplicationBootstrap {
       promptTokens + completionReserve,
       costUsd(info.pricing, promptTokens, completionReserve),
     );
+    const record = this.ledger.open(this.context(r, reservation));
+    const primary: ServedBy = { provider: target.provider.id, target: `${target.provider.id}/${target.model}` };
+    if (!plan) {
+      return {
+        target,
+        reservation,
+        record,
+        run: (opts) => target.provider.generate(request, opts),
+        stream: (opts) => target.provider.stream(request, opts),
+        servedBy: () => primary,
+      };
+    }
+    let served: ServedBy = primary;
+    const call = this.router.call(plan, (t) => {
+      served = { provider: t.provider.id, target: t.id };
+      record.servedBy(t.provider.id, t.model, t.info.pricing);
+    });
     return {
       target,
       reservation,
-      record: this.ledger.open(this.context(r, reservation)),
-      run: (opts) => target.provider.generate(request, opts),
-      stream: (opts) => target.provider.stream(request, opts),
-      servedBy: () => ({ provider: target.provider.id, target: `${target.provider.id}/${target.model}` }),
+      record,
+      run: (opts) => call.run(request, opts),
+      stream: (opts) => call.stream(request, opts),
+      servedBy: () => served,
     };
   }
 

@@ -12,11 +12,26 @@ import { EmbeddingsService } from './embeddings.service.js';
 import { ModelCatalog } from './model-catalog.js';
 import { ModelsController } from './models.controller.js';
 import { ProviderRegistry } from './provider-registry.js';
+import { CooldownTracker } from './routing/cooldown-tracker.js';
+import { LlmRouter } from './routing/llm-router.js';
+import { RoutePlanner } from './routing/route-planner.js';
+import { RouteTable } from './routing/route-table.js';
 
 @Module({
   imports: [LimitsModule, UsageModule, CacheModule],
   controllers: [ChatController, ModelsController, EmbeddingsController, CacheAdminController],
-  providers: [ProviderRegistry, ModelCatalog, ChatService, EmbeddingsService, CallLedger, ChatCacheService],
-  exports: [ChatService, EmbeddingsService, ModelCatalog],
+  providers: [
+    ProviderRegistry,
+    ModelCatalog,
+    ChatService,
+    EmbeddingsService,
+    CallLedger,
+    ChatCacheService,
+    CooldownTracker,
+    RouteTable,
+    RoutePlanner,
+    LlmRouter,
+  ],
+  exports: [ChatService, ChatCacheService, EmbeddingsService, ModelCatalog, RouteTable, CooldownTracker],
 })
 export class LlmModule {}

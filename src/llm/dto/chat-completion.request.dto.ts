@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
   IsArray,
   IsBoolean,
   IsIn,
@@ -169,6 +170,19 @@ export class ChatCompletionRequestDto {
   @IsOptional()
   @IsObject()
   cache?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: 5,
+    example: ['anthropic/claude-haiku-4-5'],
+    description:
+      'Gateway extension: models or aliases to try, in order, when `model` fails with a rate limit, an outage or a timeout',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(5)
+  @IsString({ each: true })
+  fallbacks?: string[];
 
   @ApiPropertyOptional({ enum: ['auto', 'default', 'flex', 'priority'] })
   @IsOptional()

@@ -67,6 +67,10 @@ const CHECKS: Readonly<Record<keyof ChatCompletionRequestDto, Check>> = {
   template: object,
   context: object,
   cache: object,
+  fallbacks: (v) =>
+    Array.isArray(v) && v.length <= 5 && v.every((m) => typeof m === 'string' && m.length > 0)
+      ? undefined
+      : 'must be an array of up to 5 model names',
   service_tier: (v) =>
     typeof v === 'string' && SERVICE_TIERS.has(v)
       ? undefined

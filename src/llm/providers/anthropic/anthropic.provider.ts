@@ -22,6 +22,8 @@ export interface AnthropicSettings {
   headersTimeoutMs?: number;
   /** Longest silence between body chunks; a timeout becomes 504. */
   bodyTimeoutMs?: number;
+  /** Longest wait for a TCP/TLS connection. */
+  connectTimeoutMs?: number;
   /** Sent as `max_tokens` when a request sets none (the Messages API requires it). */
   defaultMaxTokens: number;
   /** `anthropic-version` header; `2023-06-01` when unset. */
@@ -51,6 +53,7 @@ export class AnthropicProvider extends LlmProvider {
         connections: settings.connections,
         headersTimeoutMs: settings.headersTimeoutMs,
         bodyTimeoutMs: settings.bodyTimeoutMs,
+        connectTimeoutMs: settings.connectTimeoutMs,
         defaultHeaders: {
           accept: 'application/json',
           'anthropic-version': settings.version ?? DEFAULT_VERSION,

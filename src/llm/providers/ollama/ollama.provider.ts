@@ -23,6 +23,8 @@ export interface OllamaSettings {
   headersTimeoutMs?: number;
   /** Longest silence between body chunks; a timeout becomes 504. */
   bodyTimeoutMs?: number;
+  /** Longest wait for a TCP/TLS connection. */
+  connectTimeoutMs?: number;
 }
 
 function malformedAnswer(what: string): GatewayError {
@@ -53,6 +55,7 @@ export class OllamaProvider extends LlmProvider {
         connections: settings.connections,
         headersTimeoutMs: settings.headersTimeoutMs,
         bodyTimeoutMs: settings.bodyTimeoutMs,
+        connectTimeoutMs: settings.connectTimeoutMs,
         defaultHeaders: { accept: 'application/json' },
       },
       readOllamaError,

@@ -24,6 +24,8 @@ export interface OpenAiCompatibleSettings {
   headersTimeoutMs?: number;
   /** Longest silence between body chunks; a timeout becomes 504. */
   bodyTimeoutMs?: number;
+  /** Longest wait for a TCP/TLS connection. */
+  connectTimeoutMs?: number;
   /** LiteLLM and most compatible servers want `max_tokens` for every model. */
   legacyMaxTokens?: boolean;
   extraHeaders?: Record<string, string>;
@@ -49,6 +51,7 @@ export class OpenAiProvider extends LlmProvider {
         connections: settings.connections,
         headersTimeoutMs: settings.headersTimeoutMs,
         bodyTimeoutMs: settings.bodyTimeoutMs,
+        connectTimeoutMs: settings.connectTimeoutMs,
         defaultHeaders: {
           accept: 'application/json',
           ...(settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {}),

@@ -10,6 +10,8 @@ export interface UpstreamHttpOptions {
   headersTimeoutMs?: number;
   /** Longest silence between body chunks. */
   bodyTimeoutMs?: number;
+  /** Longest wait for a TCP/TLS connection (undici's default is 10 s). */
+  connectTimeoutMs?: number;
   defaultHeaders: Record<string, string>;
 }
 
@@ -43,6 +45,7 @@ export class UpstreamHttp {
       keepAliveTimeout: 30_000,
       headersTimeout: opts.headersTimeoutMs ?? 600_000,
       bodyTimeout: opts.bodyTimeoutMs ?? 120_000,
+      ...(opts.connectTimeoutMs === undefined ? {} : { connect: { timeout: opts.connectTimeoutMs } }),
     });
   }
 
