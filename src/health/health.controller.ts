@@ -13,6 +13,7 @@ import { ShutdownState } from '../common/lifecycle/shutdown-state.js';
 import { Public } from '../auth/public.decorator.js';
 import { RedisConnection } from '../redis/redis-connection.js';
 import { DatabaseEndpoint } from '../database/database-endpoint.js';
+import { RouteTable } from '../llm/routing/route-table.js';
 
 /** Heap above this fails readiness: the instance should be replaced rather than fed more work. */
 const HEAP_LIMIT_BYTES = 1536 * 1024 * 1024;
@@ -29,6 +30,7 @@ export class HealthController {
     private readonly redis: RedisConnection,
     private readonly shutdown: ShutdownState,
     @Inject(DatabaseEndpoint) private readonly endpoint: DatabaseEndpoint,
+    private readonly routes: RouteTable,
   ) {}
 
   @Get('live')
@@ -40,7 +42,7 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: database, Redis (when configured), heap; 503 while draining' })
+  @ApiOperation({ summary: 'Readiness: database, Redis (when configured), heap, routing targets; 503 while draining' })
   @ApiServiceUnavailableResponse({ description: 'A dependency is down, or the instance is draining' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult | string | object> {
     try {
@@ -59,7 +61,18 @@ export class HealthController {
       () => this.db.pingCheck('database', { timeout: 1500 }).then((r) => this.withKind(r)),
       ...(this.redis.configured ? [() => this.redisCheck()] : []),
       () => this.memory.checkHeap('heap', HEAP_LIMIT_BYTES),
+      () => this.routingCheck(),
     ];
+  }
+
+  /**
+   * Routing targets and their state, for operators. Always "up": a cooled upstream is the router's
+   * business (it falls back), and taking every instance out of rotation for it would only add an outage.
+   */
+  private routingCheck() {
+    const targets: Record<string, string> = {};
+    for (const r of this.routes.views()) for (const t of r.targets) targets[t.id] = t.state;
+    return this.indicators.check('routing').up({ targets });
   }
 
   private drainCheck() {

@@ -12,6 +12,7 @@ import { EmbeddingsService } from './embeddings.service.js';
 import { ModelCatalog } from './model-catalog.js';
 import { ModelsController } from './models.controller.js';
 import { ProviderRegistry } from './provider-registry.js';
+import { RoutesController } from './routes.controller.js';
 import { CooldownTracker } from './routing/cooldown-tracker.js';
 import { LlmRouter } from './routing/llm-router.js';
 import { RoutePlanner } from './routing/route-planner.js';
@@ -19,7 +20,7 @@ import { RouteTable } from './routing/route-table.js';
 
 @Module({
   imports: [LimitsModule, UsageModule, CacheModule],
-  controllers: [ChatController, ModelsController, EmbeddingsController, CacheAdminController],
+  controllers: [ChatController, ModelsController, EmbeddingsController, CacheAdminController, RoutesController],
   providers: [
     ProviderRegistry,
     ModelCatalog,
