@@ -14,6 +14,7 @@ const suites = [
     name: 'cache (exact hits end to end, semantic lookup, memory per entry)',
     script: join(here, 'cache', 'run.mjs'),
   },
+  { name: 'routing (alias with three targets vs a direct model)', script: join(here, 'routing', 'run.mjs') },
 ];
 const only = process.argv[2];
 
