@@ -67,11 +67,18 @@ try {
 async function main() {
   const appDir = await snapshotDist({ root, workDir, waitMs: 60_000 });
   const fakesDir = compileFakes({ root, workDir });
-  const fake = await startFake({ fakesDir, latencyMs: UPSTREAM_MS, cpu: CLIENT_CPU, children, timeoutMs: 60_000 });
+  const fake = await startFake({
+    fakesDir,
+    latencyMs: UPSTREAM_MS,
+    cpu: CLIENT_CPU,
+    children,
+    timeoutMs: 60_000,
+  });
   const gateway = await startGateway(path.join(appDir, 'dist/src/main.js'), fake.url);
   for (const t of Object.values(TARGETS)) {
     const r = await hammer({ origin: gateway.url, request: request(t), connections: 50, seconds: 2 });
-    if (r.non2xx + r.errors + r.timeouts > 0) throw new Error(`${t.label} failed during warm-up: ${JSON.stringify(r.statuses)}`);
+    if (r.non2xx + r.errors + r.timeouts > 0)
+      throw new Error(`${t.label} failed during warm-up: ${JSON.stringify(r.statuses)}`);
     console.log(`warm-up ${t.label.padEnd(6)} ${Math.round(r.reqPerSec)} req/s`);
   }
   const scenarios = [];
@@ -106,9 +113,19 @@ async function runScenario(spec, gateway) {
     const order = round % 2 === 0 ? ['direct', 'alias'] : ['alias', 'direct'];
     for (const id of order) {
       const t = TARGETS[id];
-      await hammer({ origin: gateway.url, request: request(t), connections: spec.connections, seconds: WARMUP_SECONDS });
+      await hammer({
+        origin: gateway.url,
+        request: request(t),
+        connections: spec.connections,
+        seconds: WARMUP_SECONDS,
+      });
       const cpuBefore = cpuSeconds(gateway.child.pid);
-      const r = await hammer({ origin: gateway.url, request: request(t), connections: spec.connections, seconds: SECONDS });
+      const r = await hammer({
+        origin: gateway.url,
+        request: request(t),
+        connections: spec.connections,
+        seconds: SECONDS,
+      });
       const cpu = cpuSeconds(gateway.child.pid) - cpuBefore;
       const stats = latencyStats(r.latencies);
       const row = {
@@ -224,7 +241,13 @@ async function startGateway(gatewayMain, fakeUrl) {
   };
   const child = track(
     children,
-    spawnPinned({ name: 'gateway', cpu: SERVER_CPU, args: [gatewayMain], env: { ...process.env, ...env }, cwd }),
+    spawnPinned({
+      name: 'gateway',
+      cpu: SERVER_CPU,
+      args: [gatewayMain],
+      env: { ...process.env, ...env },
+      cwd,
+    }),
   );
   const url = `http://${HOST}:${port}`;
   await waitForHttp(child, `${url}/health/ready`, 90_000);

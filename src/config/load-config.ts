@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import type { AppConfig } from './app-config.js';
 import { envSchema, type ParsedEnv } from './config.schema.js';
-import { EMPTY_ROUTING, loadRoutingConfig, type RoutingConfig, RoutingConfigError } from './routing-config.js';
+import { basePolicy, loadRoutingConfig, type RoutingConfig, RoutingConfigError } from './routing-config.js';
 
 /** Thrown when the environment is invalid; `problems` lists every one, never a value. */
 export class ConfigError extends Error {
@@ -43,7 +43,10 @@ export function parseAppConfig(env: Record<string, string | undefined>): AppConf
     );
   }
   const reload = routingLoader(e, env);
-  let routing: RoutingConfig = EMPTY_ROUTING;
+  let routing: RoutingConfig = {
+    defaults: basePolicy(e.UPSTREAM_TIMEOUT_MS, e.UPSTREAM_IDLE_TIMEOUT_MS),
+    aliases: new Map(),
+  };
   try {
     routing = reload();
   } catch (err) {
@@ -65,10 +68,11 @@ function configuredProviders(e: ParsedEnv): Set<string> {
 
 function routingLoader(e: ParsedEnv, env: Record<string, string | undefined>): () => RoutingConfig {
   const path = e.GATEWAY_CONFIG;
-  if (!path) return () => EMPTY_ROUTING;
+  const base = basePolicy(e.UPSTREAM_TIMEOUT_MS, e.UPSTREAM_IDLE_TIMEOUT_MS);
+  if (!path) return () => ({ defaults: base, aliases: new Map() });
   const snapshot = { ...env };
   const configured = configuredProviders(e);
-  return () => loadRoutingConfig(resolve(path), snapshot, configured);
+  return () => loadRoutingConfig(resolve(path), snapshot, configured, base);
 }
 
 function toTree(e: ParsedEnv, routing: AppConfig['routing']): AppConfig {

@@ -62,10 +62,11 @@ export interface RoutingConfig {
   readonly aliases: ReadonlyMap<string, AliasConfig>;
 }
 
+/** First byte and idle default to `UPSTREAM_TIMEOUT_MS` and `UPSTREAM_IDLE_TIMEOUT_MS` (see `basePolicy`). */
 export const DEFAULT_POLICY: RoutePolicy = {
   retries: { rate_limit: 1, unavailable: 1, timeout: 0, server_error: 1 },
   backoff: { baseMs: 250, maxMs: 5000, retryAfterCapMs: 30_000 },
-  timeouts: { connectMs: 5000, firstByteMs: 60_000, idleMs: 60_000, totalMs: 600_000 },
+  timeouts: { connectMs: 5000, firstByteMs: 120_000, idleMs: 60_000, totalMs: 600_000 },
   cooldown: { failures: 5, windowMs: 60_000, durationMs: 30_000 },
 };
 
@@ -103,13 +104,19 @@ const policySchema = {
 
 const targetSchema = z.strictObject({
   model: z.string().regex(/^[a-z0-9-]+\/\S+$/, { message: 'must be <provider>/<model>' }),
-  name: z.string().regex(/^[\w.:@/-]+$/, { message: 'may hold letters, digits and . : @ / _ -' }).optional(),
+  name: z
+    .string()
+    .regex(/^[\w.:@/-]+$/, { message: 'may hold letters, digits and . : @ / _ -' })
+    .optional(),
   weight: z.number().int().min(1).max(1_000_000).optional(),
   base_url: z
     .string()
     .refine((v) => /^https?:\/\/[^/]/.test(v), { message: 'must be an http(s) URL' })
     .optional(),
-  api_key_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: 'must be an environment variable name' }).optional(),
+  api_key_env: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, { message: 'must be an environment variable name' })
+    .optional(),
 });
 
 const aliasSchema = z.strictObject({
@@ -148,7 +155,8 @@ function mergePolicy(base: RoutePolicy, p: PolicyInput | undefined): RoutePolicy
     cooldown: {
       failures: p.cooldown?.failures ?? base.cooldown.failures,
       windowMs: p.cooldown?.window_s === undefined ? base.cooldown.windowMs : p.cooldown.window_s * 1000,
-      durationMs: p.cooldown?.duration_s === undefined ? base.cooldown.durationMs : p.cooldown.duration_s * 1000,
+      durationMs:
+        p.cooldown?.duration_s === undefined ? base.cooldown.durationMs : p.cooldown.duration_s * 1000,
     },
   };
 }
@@ -173,6 +181,7 @@ export function parseRoutingConfig(
   text: string,
   env: Readonly<Record<string, string | undefined>>,
   configured: ReadonlySet<string>,
+  base: RoutePolicy = DEFAULT_POLICY,
 ): RoutingConfig {
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -185,7 +194,7 @@ export function parseRoutingConfig(
     );
   }
   const problems: string[] = [];
-  const defaults = mergePolicy(DEFAULT_POLICY, parsed.data.routing);
+  const defaults = mergePolicy(base, parsed.data.routing);
   const aliases = new Map<string, AliasConfig>();
   for (const [name, a] of Object.entries(parsed.data.aliases ?? {})) {
     const policy = mergePolicy(defaults, a);
@@ -207,9 +216,12 @@ export function parseRoutingConfig(
       if (t.api_key_env !== undefined && !apiKey) {
         problems.push(`${where}.api_key_env: ${t.api_key_env} is not set`);
       }
-      const ownCredentials = provider === 'ollama' || apiKey !== undefined || (provider === 'litellm' && t.base_url);
+      const ownCredentials =
+        provider === 'ollama' || apiKey !== undefined || (provider === 'litellm' && t.base_url);
       if (!ownCredentials && !configured.has(provider)) {
-        problems.push(`${where}.model: provider '${provider}' is not configured (set its API key or api_key_env)`);
+        problems.push(
+          `${where}.model: provider '${provider}' is not configured (set its API key or api_key_env)`,
+        );
       }
       const id = t.name ?? (t.base_url ? `${t.model}@${new URL(t.base_url).host}` : t.model);
       if (ids.has(id)) problems.push(`${where}: duplicate target '${id}' (give each a distinct name)`);
@@ -235,6 +247,7 @@ export function loadRoutingConfig(
   path: string,
   env: Readonly<Record<string, string | undefined>>,
   configured: ReadonlySet<string>,
+  base: RoutePolicy = DEFAULT_POLICY,
 ): RoutingConfig {
   let text: string;
   try {
@@ -243,7 +256,13 @@ export function loadRoutingConfig(
     const code = (err as { code?: string }).code ?? 'unreadable';
     throw new RoutingConfigError([`cannot read ${path} (${code})`]);
   }
-  return parseRoutingConfig(text, env, configured);
+  return parseRoutingConfig(text, env, configured, base);
 }
 
-export const EMPTY_ROUTING: RoutingConfig = { defaults: DEFAULT_POLICY, aliases: new Map() };
+/** The defaults with the timeouts the environment set for every upstream call. */
+export function basePolicy(upstreamTimeoutMs: number, upstreamIdleTimeoutMs: number): RoutePolicy {
+  return {
+    ...DEFAULT_POLICY,
+    timeouts: { ...DEFAULT_POLICY.timeouts, firstByteMs: upstreamTimeoutMs, idleMs: upstreamIdleTimeoutMs },
+  };
+}

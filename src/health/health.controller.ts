@@ -42,7 +42,9 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: database, Redis (when configured), heap, routing targets; 503 while draining' })
+  @ApiOperation({
+    summary: 'Readiness: database, Redis (when configured), heap, routing targets; 503 while draining',
+  })
   @ApiServiceUnavailableResponse({ description: 'A dependency is down, or the instance is draining' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult | string | object> {
     try {

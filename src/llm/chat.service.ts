@@ -109,9 +109,20 @@ export class ChatService implements OnApplicationBootstrap {
     const promptTokens = await checkPromptBudget(request, roomiest.info, this.counter);
     const fits = (t: RouteTarget): boolean =>
       promptTokens + (request.maxTokens ?? 0) <= t.info.contextWindow &&
-      (request.maxTokens === undefined || !t.info.maxOutputTokens || request.maxTokens <= t.info.maxOutputTokens);
+      (request.maxTokens === undefined ||
+        !t.info.maxOutputTokens ||
+        request.maxTokens <= t.info.maxOutputTokens);
     const plan = RoutePlanner.toPlan(planned, fits);
-    return { dto, caller, target, request, info: primary.info, promptTokens, cacheTarget: `route:${planned.name}`, plan };
+    return {
+      dto,
+      caller,
+      target,
+      request,
+      info: primary.info,
+      promptTokens,
+      cacheTarget: `route:${planned.name}`,
+      plan,
+    };
   }
 
   /** An answer from the cache: accounted with cost 0 and its prompt tokens marked cached. */
@@ -131,7 +142,10 @@ export class ChatService implements OnApplicationBootstrap {
       costUsd(info.pricing, promptTokens, completionReserve),
     );
     const record = this.ledger.open(this.context(r, reservation));
-    const primary: ServedBy = { provider: target.provider.id, target: `${target.provider.id}/${target.model}` };
+    const primary: ServedBy = {
+      provider: target.provider.id,
+      target: `${target.provider.id}/${target.model}`,
+    };
     if (!plan) {
       return {
         target,

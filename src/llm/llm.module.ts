@@ -20,7 +20,13 @@ import { RouteTable } from './routing/route-table.js';
 
 @Module({
   imports: [LimitsModule, UsageModule, CacheModule],
-  controllers: [ChatController, ModelsController, EmbeddingsController, CacheAdminController, RoutesController],
+  controllers: [
+    ChatController,
+    ModelsController,
+    EmbeddingsController,
+    CacheAdminController,
+    RoutesController,
+  ],
   providers: [
     ProviderRegistry,
     ModelCatalog,

@@ -46,17 +46,26 @@ export class AttemptTimers {
     return this.controller.signal;
   }
 
-  /** The first part arrived: from now on the gap between parts is what is timed. */
+  /** The first part arrived: from now on only the waits for the next part are timed. */
   firstPart(): void {
     clearTimeout(this.firstByte);
-    this.idle = setTimeout(
-      () => this.controller.abort(timeout(this.provider, `went silent for ${this.t.idleMs} ms mid-stream`)),
-      this.t.idleMs,
-    );
   }
 
-  part(): void {
-    this.idle?.refresh();
+  /** Waiting for the upstream's next part (time spent on a slow client in between does not count). */
+  awaitingPart(): void {
+    if (this.idle) this.idle.refresh();
+    else {
+      this.idle = setTimeout(
+        () => this.controller.abort(timeout(this.provider, `went silent for ${this.t.idleMs} ms mid-stream`)),
+        this.t.idleMs,
+      );
+    }
+  }
+
+  /** A part arrived; the idle clock stops until the next wait. */
+  gotPart(): void {
+    clearTimeout(this.idle);
+    this.idle = undefined;
   }
 
   /** Stops the timers and lets go of the client's signal; aborts the attempt if it is still open. */

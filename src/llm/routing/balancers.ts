@@ -51,9 +51,7 @@ const EXPLORE_EVERY = 20;
 function latency(targets: readonly RouteTarget[]): Balancer {
   let calls = 0;
   return () => {
-    const sorted = [...targets].sort(
-      (a, b) => (a.stats.ewmaMs ?? -1) - (b.stats.ewmaMs ?? -1),
-    );
+    const sorted = [...targets].sort((a, b) => (a.stats.ewmaMs ?? -1) - (b.stats.ewmaMs ?? -1));
     if (++calls % EXPLORE_EVERY === 0 && sorted.length > 1) {
       const [first, second, ...rest] = sorted as [RouteTarget, RouteTarget, ...RouteTarget[]];
       return [second, first, ...rest];

@@ -58,7 +58,10 @@ export class CooldownTracker implements OnApplicationShutdown {
     const until = await this.store((s) => s.failure(id, rule, coolNow));
     if (until > 0) {
       this.mirror.set(id, until);
-      this.log.warn({ target: id, seconds: Math.round(rule.durationMs / 1000) }, 'routing target cooled down');
+      this.log.warn(
+        { target: id, seconds: Math.round(rule.durationMs / 1000) },
+        'routing target cooled down',
+      );
     }
   }
 
@@ -106,6 +109,9 @@ export class CooldownTracker implements OnApplicationShutdown {
     const now = Date.now();
     if (now - this.lastWarnAt < 10_000) return;
     this.lastWarnAt = now;
-    this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'cooldown store unavailable; using in-process state');
+    this.log.warn(
+      { err: err instanceof Error ? err.message : String(err) },
+      'cooldown store unavailable; using in-process state',
+    );
   }
 }

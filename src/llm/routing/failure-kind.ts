@@ -38,9 +38,7 @@ export function failureKind(err: unknown): FailureKind {
       return { label: 'server_error', retry: 'server_error', fallback: true, cool: true, coolNow: false };
     case 'model_not_found':
       // The upstream does not serve the configured model: another target may.
-      return err.provider
-        ? { label: 'not_found', fallback: true, cool: true, coolNow: false }
-        : INVALID;
+      return err.provider ? { label: 'not_found', fallback: true, cool: true, coolNow: false } : INVALID;
     case 'authentication_error':
     case 'context_length_exceeded':
     case 'internal_error':

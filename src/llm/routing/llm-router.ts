@@ -17,8 +17,10 @@ import type { RouteTarget } from './route-target.js';
  * balancing and cooldowns apply afresh) and the policy for retries, timeouts and cooldowns.
  */
 export interface RoutePlan {
-  /** The alias or model as the client named it (logs, metrics, errors). */
+  /** The alias or model as the client named it, with its fallbacks (logs, errors). */
   readonly name: string;
+  /** A bounded metric label: the alias or model asked for first. */
+  readonly label: string;
   readonly policy: RoutePolicy;
   order(): RouteTarget[];
 }
@@ -28,6 +30,11 @@ export interface RoutedCall {
   target?: RouteTarget;
   run(request: ChatRequest, opts: CallOptions): Promise<ChatResult>;
   stream(request: ChatRequest, opts: CallOptions): AsyncIterable<ChatStreamPart>;
+}
+
+/** How long a half-open probe is reserved: its verdict comes with the first byte. */
+function probeTtlMs(policy: RoutePolicy): number {
+  return Math.min(policy.timeouts.totalMs, policy.timeouts.firstByteMs + 5000);
 }
 
 type Outcome = 'ok' | 'cooled' | ReturnType<typeof failureKind>['label'];
@@ -90,26 +97,30 @@ export class LlmRouter {
     onCommit: (t: RouteTarget) => void,
   ): AsyncGenerator<ChatStreamPart> {
     let timers: AttemptTimers | undefined;
-    const opened = await this.attemptAll(plan, client, async (t, attempt) => {
-      const parts = t.provider.stream({ ...request, model: t.model }, { signal: attempt.signal })[
-        Symbol.asyncIterator
-      ]();
-      // Parts before the first content (the upstream's "start") are held back: until content
-      // arrives nothing is sent, and a failure may still move to another target.
-      const held: ChatStreamPart[] = [];
-      try {
-        let next = await parts.next();
-        while (!next.done && next.value.type === 'start') {
-          held.push(next.value);
-          next = await parts.next();
+    const opened = await this.attemptAll(
+      plan,
+      client,
+      async (t, attempt) => {
+        const stream = t.provider.stream({ ...request, model: t.model }, { signal: attempt.signal });
+        const parts = stream[Symbol.asyncIterator]();
+        // Parts before the first content (the upstream's "start") are held back: until content
+        // arrives nothing is sent, and a failure may still move to another target.
+        const held: ChatStreamPart[] = [];
+        try {
+          let next = await parts.next();
+          while (!next.done && next.value.type === 'start') {
+            held.push(next.value);
+            next = await parts.next();
+          }
+          timers = attempt;
+          return { parts, held, next };
+        } catch (err) {
+          await parts.return?.().catch(() => undefined);
+          throw err;
         }
-        timers = attempt;
-        return { parts, held, next };
-      } catch (err) {
-        await parts.return?.().catch(() => undefined);
-        throw err;
-      }
-    }, true);
+      },
+      true,
+    );
     onCommit(opened.target);
     const { parts, held, next } = opened.value;
     const t = opened.target;
@@ -118,8 +129,9 @@ export class LlmRouter {
       let current = next;
       while (!current.done) {
         yield current.value;
-        timers?.part();
+        timers?.awaitingPart();
         current = await parts.next();
+        timers?.gotPart();
       }
     } finally {
       timers?.close(true);
@@ -147,7 +159,7 @@ export class LlmRouter {
       for (const target of plan.order()) {
         const probe = await this.admit(target, policy);
         if (probe === undefined) {
-          this.attempts.inc({ route: plan.name, target: target.id, outcome: 'cooled' satisfies Outcome });
+          this.attempts.inc({ route: plan.label, target: target.id, outcome: 'cooled' satisfies Outcome });
           continue;
         }
         tried++;
@@ -161,7 +173,7 @@ export class LlmRouter {
         try {
           const value = await attempt(target, timers);
           target.stats.observeFirstByte(performance.now() - started);
-          this.attempts.inc({ route: plan.name, target: target.id, outcome: 'ok' satisfies Outcome });
+          this.attempts.inc({ route: plan.label, target: target.id, outcome: 'ok' satisfies Outcome });
           void this.cooldowns.success(target.id).catch(() => undefined);
           if (keepOpen) timers.firstPart();
           else {
@@ -174,7 +186,7 @@ export class LlmRouter {
           target.stats.inFlight--;
           if (client.aborted) throw (client.reason as Error | undefined) ?? err;
           const kind = failureKind(err);
-          this.attempts.inc({ route: plan.name, target: target.id, outcome: kind.label });
+          this.attempts.inc({ route: plan.label, target: target.id, outcome: kind.label });
           this.log.warn(
             {
               route: plan.name,
@@ -218,7 +230,8 @@ export class LlmRouter {
       case 'cooling':
         return undefined;
       case 'half-open':
-        return (await this.cooldowns.claimProbe(target.id, policy.timeouts.totalMs).catch(() => false))
+        // Held until the probe's first byte decides it; a crashed holder frees it after this.
+        return (await this.cooldowns.claimProbe(target.id, probeTtlMs(policy)).catch(() => false))
           ? true
           : undefined;
     }

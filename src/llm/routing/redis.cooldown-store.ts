@@ -48,7 +48,10 @@ export class RedisCooldownStore extends CooldownStore {
   }
 
   async claimProbe(id: string, ttlMs: number): Promise<boolean> {
-    const ok = await this.client.set(this.probeKey(id), '1', { condition: 'NX', expiration: { type: 'PX', value: ttlMs } });
+    const ok = await this.client.set(this.probeKey(id), '1', {
+      condition: 'NX',
+      expiration: { type: 'PX', value: ttlMs },
+    });
     return ok === 'OK';
   }
 

@@ -55,6 +55,7 @@ export class RoutePlanner {
   static toPlan(p: PlannedRoutes, usable: (t: RouteTarget) => boolean): RoutePlan {
     return {
       name: p.name,
+      label: p.routes[0]?.name ?? p.name,
       policy: p.policy,
       order: () => {
         const seen = new Set<string>();

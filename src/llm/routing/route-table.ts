@@ -168,7 +168,10 @@ export class RouteTable implements OnModuleInit, OnApplicationShutdown {
     const key = JSON.stringify([t.provider, endpoint.baseUrl, t.apiKeyEnv ?? '', connectMs]);
     let provider = providers.get(key) ?? reuse?.get(key);
     if (!provider) {
-      provider = createProvider(t.provider, endpoint, { ...poolSettings(this.config), connectTimeoutMs: connectMs });
+      provider = createProvider(t.provider, endpoint, {
+        ...poolSettings(this.config),
+        connectTimeoutMs: connectMs,
+      });
     }
     providers.set(key, provider);
     return {
