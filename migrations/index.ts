@@ -1,5 +1,10 @@
 import { VectorExtension1764000000000 } from './1764000000000-vector-extension.js';
 import { KeysAndUsage1764100000000 } from './1764100000000-keys-and-usage.js';
+import { Conversations1764300000000 } from './1764300000000-conversations.js';
 
 /** Every migration, oldest first. Listed explicitly so the same set runs from source (tests) and from dist. */
-export const ALL_MIGRATIONS = [VectorExtension1764000000000, KeysAndUsage1764100000000];
+export const ALL_MIGRATIONS = [
+  VectorExtension1764000000000,
+  KeysAndUsage1764100000000,
+  Conversations1764300000000,
+];

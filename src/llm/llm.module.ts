@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CacheModule } from '../cache/cache.module.js';
+import { ConversationsModule } from '../conversations/conversations.module.js';
 import { LimitsModule } from '../limits/limits.module.js';
 import { CacheAdminController } from './cache-admin.controller.js';
 import { ChatCacheService } from './chat-cache.service.js';
@@ -19,7 +20,7 @@ import { RoutePlanner } from './routing/route-planner.js';
 import { RouteTable } from './routing/route-table.js';
 
 @Module({
-  imports: [LimitsModule, UsageModule, CacheModule],
+  imports: [LimitsModule, UsageModule, CacheModule, ConversationsModule],
   controllers: [
     ChatController,
     ModelsController,
