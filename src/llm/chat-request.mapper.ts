@@ -7,11 +7,18 @@ import type {
 } from './core/chat.types.js';
 import type { ChatCompletionRequestDto } from './dto/chat-completion.request.dto.js';
 
-/** Edge DTO → core request. `model` is the upstream's name, resolved by the catalog. */
-export function toChatRequest(dto: ChatCompletionRequestDto, upstreamModel: string): ChatRequest {
+/**
+ * Edge DTO → core request. `model` is the upstream's name, resolved by the catalog; `messages`
+ * replaces the body's when the gateway added to them (stored history, a template's system prompt).
+ */
+export function toChatRequest(
+  dto: ChatCompletionRequestDto,
+  upstreamModel: string,
+  messages: ChatMessage[] = dto.messages as unknown as ChatMessage[],
+): ChatRequest {
   return {
     model: upstreamModel,
-    messages: dto.messages as unknown as ChatMessage[],
+    messages,
     temperature: dto.temperature,
     topP: dto.top_p,
     maxTokens: dto.max_completion_tokens ?? dto.max_tokens,

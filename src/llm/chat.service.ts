@@ -5,7 +5,10 @@ import { GatewayError } from '../common/errors/gateway-error.js';
 import { ROOT_LOGGER } from '../common/logging/logger.js';
 import { NO_RESERVATION, TokenLimiter, type TokenReservation } from '../limits/token-limiter.js';
 import { type CallContext, CallLedger, type CallRecord, costUsd } from './call-ledger.js';
-import type { CallOptions, ChatRequest, ChatResult, ChatStreamPart } from './core/chat.types.js';
+import type { CachedAnswer } from './chat-cache.js';
+import { ConversationContext, type LoadedConversation } from './conversation/conversation-context.service.js';
+import { trimHistory } from './conversation/history-trimmer.js';
+import type { CallOptions, ChatMessage, ChatRequest, ChatResult, ChatStreamPart } from './core/chat.types.js';
 import { toChatRequest } from './chat-request.mapper.js';
 import type { ChatCompletionRequestDto } from './dto/chat-completion.request.dto.js';
 import type { ResolvedModel } from './model-catalog.js';
@@ -14,7 +17,7 @@ import type { ModelInfo } from './registry/model-info.js';
 import { LlmRouter, type RoutePlan } from './routing/llm-router.js';
 import { RoutePlanner } from './routing/route-planner.js';
 import type { RouteTarget } from './routing/route-target.js';
-import { TokenCounter } from './tokens/token-counter.js';
+import { type CountableTool, TokenCounter } from './tokens/token-counter.js';
 
 /** 403 when the key's model list does not cover the model as the client named it. */
 export function assertModelAllowed(principal: Principal, model: string): void {
@@ -45,6 +48,10 @@ export interface ResolvedChat {
   cacheTarget: string;
   /** Undefined for one model named directly: one attempt, no router. */
   plan?: RoutePlan;
+  /** Set when the request named a conversation: where the finished turn is stored. */
+  conversationId?: string;
+  /** The template that made the system prompt, stored with the answer. */
+  template?: { name: string; version: number };
 }
 
 export interface PreparedChat {
@@ -77,6 +84,7 @@ export class ChatService implements OnApplicationBootstrap {
     private readonly router: LlmRouter,
     private readonly limiter: TokenLimiter,
     private readonly ledger: CallLedger,
+    private readonly conversations: ConversationContext,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
   ) {}
 
@@ -94,14 +102,19 @@ export class ChatService implements OnApplicationBootstrap {
   async resolve(dto: ChatCompletionRequestDto, caller: CallerInfo): Promise<ResolvedChat> {
     assertModelAllowed(caller.principal, dto.model);
     for (const f of dto.fallbacks ?? []) assertModelAllowed(caller.principal, f);
+    const conversation = dto.conversation_id
+      ? await this.conversations.load(caller.principal, dto.conversation_id)
+      : undefined;
     const planned = await this.planner.plan(dto.model, dto.fallbacks);
     const primary = planned.primary;
     const target = { provider: primary.provider, model: primary.model, requested: dto.model };
-    const request = toChatRequest(dto, primary.model);
+    const messages = await this.composeMessages(dto, conversation, primary.info);
+    const request = toChatRequest(dto, primary.model, messages);
+    const extras = { conversationId: conversation?.id };
     if (!planned.routed) {
       const promptTokens = await checkPromptBudget(request, primary.info, this.counter);
       const cacheTarget = `${primary.provider.id}/${primary.model}`;
-      return { dto, caller, target, request, info: primary.info, promptTokens, cacheTarget };
+      return { dto, caller, target, request, info: primary.info, promptTokens, cacheTarget, ...extras };
     }
     // Refused only when no target can take it; targets too small for it are skipped.
     const targets = planned.routes.flatMap((r) => r.targets);
@@ -122,7 +135,55 @@ export class ChatService implements OnApplicationBootstrap {
       promptTokens,
       cacheTarget: `route:${planned.name}`,
       plan,
+      ...extras,
     };
+  }
+
+  /**
+   * The messages sent upstream: the system prompt (the conversation's), the stored history trimmed
+   * from its oldest turn so that everything plus the completion fits the first target's context
+   * window, then the request's own messages.
+   */
+  private async composeMessages(
+    dto: ChatCompletionRequestDto,
+    conversation: LoadedConversation | undefined,
+    info: ModelInfo,
+  ): Promise<ChatMessage[]> {
+    const own = dto.messages as unknown as ChatMessage[];
+    if (!conversation) return own;
+    const system: ChatMessage[] = conversation.systemPrompt
+      ? [{ role: 'system', content: conversation.systemPrompt }]
+      : [];
+    const fixed = [...system, ...own];
+    const maxTokens = dto.max_completion_tokens ?? dto.max_tokens;
+    const reserve =
+      maxTokens ?? Math.min(DEFAULT_COMPLETION_RESERVE, info.maxOutputTokens || DEFAULT_COMPLETION_RESERVE);
+    let fixedTokens = await this.counter.countChat(fixed, info);
+    if (dto.tools?.length) {
+      fixedTokens += await this.counter.countTools(dto.tools as unknown as CountableTool[], info);
+    }
+    const { kept } = await trimHistory(
+      conversation.history,
+      info.contextWindow - reserve - fixedTokens,
+      info,
+      this.counter,
+    );
+    return [...system, ...kept, ...own];
+  }
+
+  /**
+   * A successful answer (from the upstream or the cache) that reached the client: stores the turn in
+   * the request's conversation. Failed or cancelled calls never get here, so they store nothing.
+   */
+  async complete(r: ResolvedChat, answer: CachedAnswer, served: ServedBy, cache: string): Promise<void> {
+    if (!r.conversationId) return;
+    await this.conversations.record(
+      r.caller.principal,
+      r.conversationId,
+      r.dto.messages as unknown as ChatMessage[],
+      answer,
+      { model: r.dto.model, target: served.target, cache, template: r.template },
+    );
   }
 
   /** An answer from the cache: accounted with cost 0 and its prompt tokens marked cached. */

@@ -12,6 +12,7 @@ import { EmbeddingsController } from './embeddings.controller.js';
 import { EmbeddingsService } from './embeddings.service.js';
 import { ModelCatalog } from './model-catalog.js';
 import { ModelsController } from './models.controller.js';
+import { ConversationContext } from './conversation/conversation-context.service.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { RoutesController } from './routes.controller.js';
 import { CooldownTracker } from './routing/cooldown-tracker.js';
@@ -36,6 +37,7 @@ import { RouteTable } from './routing/route-table.js';
     CallLedger,
     ChatCacheService,
     CooldownTracker,
+    ConversationContext,
     RouteTable,
     RoutePlanner,
     LlmRouter,
