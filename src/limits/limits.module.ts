@@ -7,11 +7,16 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { UsageModule } from '../usage/usage.module.js';
 import { LimitFailover } from './limit-failover.js';
-import { GLOBAL_THROTTLER, KEY_THROTTLER, RequestLimitGuard } from './request-limit.guard.js';
+import {
+  GLOBAL_THROTTLER,
+  KEY_THROTTLER,
+  REQUEST_WINDOW_MS,
+  RequestLimitGuard,
+  requestCounterKey,
+} from './request-limit.guard.js';
+import { RequestRateLimiter } from './request-rate.limiter.js';
 import { RequestRateStorage } from './request-rate.storage.js';
 import { TokenLimiter } from './token-limiter.js';
-
-const MINUTE_MS = 60_000;
 
 function principalOf(context: ExecutionContext): Principal | undefined {
   return context.switchToHttp().getRequest<FastifyRequest>().principal;
@@ -23,7 +28,8 @@ class LimitStoresModule {}
 /**
  * Request rates through @nestjs/throttler (a global limit and each key's rpm, counted in Redis when
  * configured), and token/budget reservations for model calls. The guard itself is invoked by the
- * AuthGuard, right after it identified the caller.
+ * AuthGuard, right after it identified the caller; edges without a guard (WebSocket messages) count
+ * on the same counters through RequestRateLimiter.
  */
 @Module({
   imports: [
@@ -35,18 +41,19 @@ class LimitStoresModule {}
       useFactory: (config: AppConfig, storage: RequestRateStorage) => ({
         storage,
         setHeaders: false,
-        generateKey: (_ctx: ExecutionContext, tracker: string, name: string) => `${name}:${tracker}`,
+        generateKey: (_ctx: ExecutionContext, tracker: string, name: string) =>
+          requestCounterKey(name, tracker),
         throttlers: [
           {
             name: GLOBAL_THROTTLER,
-            ttl: MINUTE_MS,
+            ttl: REQUEST_WINDOW_MS,
             limit: Math.max(1, config.limits.globalRpm),
             skipIf: () => config.limits.globalRpm === 0,
             getTracker: () => 'all',
           },
           {
             name: KEY_THROTTLER,
-            ttl: MINUTE_MS,
+            ttl: REQUEST_WINDOW_MS,
             limit: (ctx: ExecutionContext) => principalOf(ctx)?.limits.rpm ?? 1,
             skipIf: (ctx: ExecutionContext) => !principalOf(ctx)?.limits.rpm,
             getTracker: (req: Record<string, unknown>) =>
@@ -56,8 +63,8 @@ class LimitStoresModule {}
       }),
     }),
   ],
-  providers: [RequestLimitGuard, TokenLimiter],
-  exports: [RequestLimitGuard, TokenLimiter, UsageModule],
+  providers: [RequestLimitGuard, RequestRateLimiter, TokenLimiter],
+  exports: [RequestLimitGuard, RequestRateLimiter, TokenLimiter, UsageModule],
 })
 export class LimitsModule implements OnModuleInit {
   constructor(

@@ -7,6 +7,25 @@ import { MetricsService } from '../metrics/metrics.service.js';
 /** The throttlers `limits.module.ts` configures. */
 export const GLOBAL_THROTTLER = 'global';
 export const KEY_THROTTLER = 'key';
+export type RequestThrottler = typeof GLOBAL_THROTTLER | typeof KEY_THROTTLER;
+
+/** Every request limit counts per minute. */
+export const REQUEST_WINDOW_MS = 60_000;
+
+/** The storage key of one counter (`global:all`, `key:<keyId>`): the HTTP guard and WebSocket share them. */
+export function requestCounterKey(throttler: string, tracker: string): string {
+  return `${throttler}:${tracker}`;
+}
+
+/** The 429 for a request over `limit`; `retryInSeconds` is what is left of the window. */
+export function requestLimitExceeded(throttler: string, limit: number, retryInSeconds: number): GatewayError {
+  const whose = throttler === KEY_THROTTLER ? 'this API key' : 'this gateway';
+  return new GatewayError(
+    'rate_limit_exceeded',
+    `Rate limit reached for requests: ${limit} per minute for ${whose}. Try again in ${retryInSeconds}s.`,
+    { retryAfterMs: retryInSeconds * 1000 },
+  );
+}
 
 /**
  * @nestjs/throttler with the contract's headers and error: `x-ratelimit-*-requests` on every limited
@@ -36,12 +55,7 @@ export class RequestLimitGuard extends ThrottlerGuard {
       .header('x-ratelimit-reset-requests', `${record.timeToExpire}s`);
     if (record.isBlocked) {
       this.metrics?.rateLimitRejections.inc({ limit: name === KEY_THROTTLER ? 'rpm_key' : 'rpm_global' });
-      const whose = name === KEY_THROTTLER ? 'this API key' : 'this gateway';
-      throw new GatewayError(
-        'rate_limit_exceeded',
-        `Rate limit reached for requests: ${p.limit} per minute for ${whose}. Try again in ${record.timeToBlockExpire}s.`,
-        { retryAfterMs: record.timeToBlockExpire * 1000 },
-      );
+      throw requestLimitExceeded(name, p.limit, record.timeToBlockExpire);
     }
     return true;
   }
