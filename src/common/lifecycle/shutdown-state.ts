@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { GatewayError } from '../errors/gateway-error.js';
 
 /**
  * Process-wide drain state. Readiness turns 503 once draining starts; long-lived streams listen to
@@ -10,6 +11,7 @@ export class ShutdownState {
   private readonly deadlineController = new AbortController();
   /** In-flight calls to abort at the deadline (cheaper than `AbortSignal.any`, which on Node 20 leaks). */
   private readonly inflight = new Set<AbortController>();
+  private readonly drainListeners = new Set<() => void>();
 
   get draining(): boolean {
     return this.drainingSince !== undefined;
@@ -21,7 +23,22 @@ export class ShutdownState {
   }
 
   beginDrain(): void {
-    this.drainingSince ??= Date.now();
+    if (this.drainingSince !== undefined) return;
+    this.drainingSince = Date.now();
+    for (const listener of this.drainListeners) listener();
+  }
+
+  /**
+   * Calls `listener` once when draining begins (at once if it already has): connections that
+   * outlive a request, such as WebSockets, close themselves when their work is done.
+   */
+  onDrain(listener: () => void): () => void {
+    if (this.draining) {
+      listener();
+      return () => undefined;
+    }
+    this.drainListeners.add(listener);
+    return () => this.drainListeners.delete(listener);
   }
 
   /** Aborts `controller` if the drain deadline passes first; call the returned function when done. */
@@ -35,7 +52,11 @@ export class ShutdownState {
   }
 
   expire(): void {
-    const reason = new Error('server shutting down');
+    // A coded reason, so a stream cut here ends with a 503-class terminal event, not a 500.
+    const reason = new GatewayError(
+      'service_unavailable',
+      'The server is shutting down; the request was ended at the drain deadline.',
+    );
     this.deadlineController.abort(reason);
     for (const c of this.inflight) c.abort(reason);
     this.inflight.clear();
