@@ -9,14 +9,14 @@ import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { Scopes } from '../auth/scopes.decorator.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { toCachedAnswer } from './chat-cache.js';
 import { ChatCacheService } from './chat-cache.service.js';
-import { relayStream, replayAnswer, warningsHeader } from './chat-stream.responder.js';
+import { ChatFlow } from './chat-flow.js';
 import { ChatService } from './chat.service.js';
-import type { ChatResult, ChatStreamPart, Usage } from './core/chat.types.js';
+import type { ChatResult, Usage } from './core/chat.types.js';
 import { ChatCompletionRequestDto } from './dto/chat-completion.request.dto.js';
 import { ChatCompletionRequestPipe } from './dto/chat-completion.request.validation.js';
 import { ChatCompletionResponseDto } from './dto/chat-completion.response.dto.js';
+import { servedByHeaders, SseChatSink, warningsHeader } from './sse-chat.sink.js';
 
 /** Aborts when the client goes away before the response is complete, or the drain deadline hits. */
 function callSignal(reply: FastifyReply, shutdown: ShutdownState): AbortSignal {
@@ -73,13 +73,17 @@ function toCompletion(r: CompletionFields, model: string, cachedTokens?: number)
 @Scopes('chat')
 @Controller('v1')
 export class ChatController {
+  private readonly flow: ChatFlow;
+
   constructor(
-    private readonly chat: ChatService,
-    private readonly cache: ChatCacheService,
-    private readonly metrics: MetricsService,
+    chat: ChatService,
+    cache: ChatCacheService,
+    metrics: MetricsService,
     private readonly shutdown: ShutdownState,
-    @Inject(ROOT_LOGGER) private readonly log: Logger,
-  ) {}
+    @Inject(ROOT_LOGGER) log: Logger,
+  ) {
+    this.flow = new ChatFlow(chat, cache, metrics, log);
+  }
 
   @Post('chat/completions')
   @HttpCode(200)
@@ -96,71 +100,39 @@ export class ChatController {
     // Not passthrough: a hijacked stream must not get a second send from Nest (which builds an error).
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const resolved = await this.chat.resolve(body, { principal, requestId: request.id });
-    const directive = this.cache.directive(body.cache, request.headers['cache-control']);
-    const looked = await this.cache.lookup(resolved, directive);
-    void reply
-      .header('x-gateway-provider', resolved.target.provider.id)
-      .header('x-gateway-cache', looked.outcome);
+    const call = await this.flow.open(
+      body,
+      { principal, requestId: request.id },
+      request.headers['cache-control'],
+    );
+    // The first choice until the upstream answered; errors on the way carry it too.
+    servedByHeaders(reply, call.servedBy());
+    void reply.header('x-gateway-cache', call.cacheOutcome);
     const sse = {
       request,
       reply,
       model: body.model,
       includeUsage: body.stream_options?.include_usage ?? false,
     };
-    if (looked.answer) {
-      const answer = looked.answer;
-      this.chat
-        .openCachedRecord(resolved)
-        .servedFromCache(answer.usage, looked.outcome === 'semantic-hit' ? 'semantic-hit' : 'hit');
-      if (body.stream) return replayAnswer(sse, answer);
+    const answer = call.fromCache();
+    if (answer) {
+      if (body.stream) return call.replay(new SseChatSink(sse), answer);
       const completion = { ...answer, id: `chatcmpl-${request.id}`, created: Math.floor(Date.now() / 1000) };
       void reply.send(toCompletion(completion, body.model, answer.usage.promptTokens));
       return;
     }
 
-    const prepared = await this.chat.start(resolved);
-    const { record, reservation } = prepared;
-    record.cache = looked.outcome;
+    const { reservation } = await call.start();
     if (reservation.limitTokens !== undefined) {
       void reply
         .header('x-ratelimit-limit-tokens', reservation.limitTokens)
         .header('x-ratelimit-remaining-tokens', reservation.remainingTokens ?? 0);
     }
     const signal = callSignal(reply, this.shutdown);
-    if (!body.stream) {
-      let result: ChatResult;
-      try {
-        result = await prepared.run({ signal });
-      } catch (err) {
-        if (signal.aborted) record.clientClosed(0);
-        else record.fail(err);
-        throw err;
-      }
-      record.succeed(result.usage);
-      void this.cache.store(looked, toCachedAnswer(result), directive);
-      if (result.warnings.length > 0)
-        void reply.header('x-gateway-warnings', warningsHeader(result.warnings));
-      void reply.send(toCompletion(result, body.model));
-      return;
-    }
-    const parts = prepared.stream({ signal })[Symbol.asyncIterator]();
-    // The first part is awaited before any byte is sent, so an upstream that fails at once still
-    // gets a proper HTTP status (and the router may still fall back).
-    let first: IteratorResult<ChatStreamPart>;
-    try {
-      first = await parts.next();
-    } catch (err) {
-      if (signal.aborted) record.clientClosed(0);
-      else record.fail(err);
-      throw err;
-    }
-    this.metrics.openStreams.inc();
-    try {
-      const answer = await relayStream(sse, first, parts, record, this.log);
-      if (answer) void this.cache.store(looked, answer, directive);
-    } finally {
-      this.metrics.openStreams.dec();
-    }
+    if (body.stream) return call.stream(new SseChatSink(sse), signal);
+    const result = await call.run(signal);
+    servedByHeaders(reply, call.servedBy());
+    if (result.warnings.length > 0) void reply.header('x-gateway-warnings', warningsHeader(result.warnings));
+    void reply.send(toCompletion(result, body.model));
   }
 }

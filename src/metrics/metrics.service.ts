@@ -148,7 +148,7 @@ export class MetricsService {
 
   readonly openStreams = new Gauge({
     name: 'gateway_open_streams',
-    help: 'SSE responses currently streaming.',
+    help: 'Chat answers currently streaming from an upstream (SSE responses and WebSocket requests).',
     registers: [this.registry],
   });
 

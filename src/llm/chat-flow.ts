@@ -1,0 +1,152 @@
+import type { Logger } from 'pino';
+import type { CacheOutcome } from '../cache/response-cache.service.js';
+import type { MetricsService } from '../metrics/metrics.service.js';
+import { type CacheDirective, type CachedAnswer, toCachedAnswer } from './chat-cache.js';
+import type { CacheLookup, ChatCacheService } from './chat-cache.service.js';
+import { type ChatSink, relayParts, replayCached } from './chat-relay.js';
+import type { CallerInfo, ChatService, PreparedChat, ResolvedChat, ServedBy } from './chat.service.js';
+import type { ChatResult, ChatStreamPart } from './core/chat.types.js';
+import type { ChatCompletionRequestDto } from './dto/chat-completion.request.dto.js';
+
+interface FlowDeps {
+  chat: ChatService;
+  cache: ChatCacheService;
+  metrics: MetricsService;
+  log: Logger;
+}
+
+/**
+ * One chat completion as every edge runs it (REST with JSON or SSE, WebSocket frames): resolve the
+ * model, look the answer up in the cache, else reserve tokens and call the upstream, account the
+ * call, store a complete answer. Edges only map their input and write through a `ChatSink`.
+ */
+export class ChatFlow {
+  private readonly deps: FlowDeps;
+
+  constructor(chat: ChatService, cache: ChatCacheService, metrics: MetricsService, log: Logger) {
+    this.deps = { chat, cache, metrics, log };
+  }
+
+  /**
+   * Everything that can refuse the request before the upstream (model allowed and known, prompt fits,
+   * cache directive valid), then the cache lookup. `cacheControl` is the HTTP header, where there is one.
+   */
+  async open(
+    dto: ChatCompletionRequestDto,
+    caller: CallerInfo,
+    cacheControl?: string | string[],
+  ): Promise<ChatCall> {
+    const resolved = await this.deps.chat.resolve(dto, caller);
+    const directive = this.deps.cache.directive(dto.cache, cacheControl);
+    const lookup = await this.deps.cache.lookup(resolved, directive);
+    return new ChatCall(this.deps, resolved, directive, lookup);
+  }
+}
+
+/** One request between the cache lookup and the end of its answer. */
+export class ChatCall {
+  private prepared?: PreparedChat;
+  private cachedServed = false;
+
+  constructor(
+    private readonly deps: FlowDeps,
+    readonly resolved: ResolvedChat,
+    private readonly directive: CacheDirective,
+    private readonly lookup: CacheLookup,
+  ) {}
+
+  get cacheOutcome(): CacheOutcome {
+    return this.lookup.outcome;
+  }
+
+  /** Who answers: the first choice until the upstream answered (routing may move the call before that). */
+  servedBy(): ServedBy {
+    if (this.prepared) return this.prepared.servedBy();
+    const t = this.resolved.target;
+    return { provider: t.provider.id, target: `${t.provider.id}/${t.model}` };
+  }
+
+  /** On a cache hit, the answer, accounted once at no cost; undefined on a miss. */
+  fromCache(): CachedAnswer | undefined {
+    const answer = this.lookup.answer;
+    if (!answer) return undefined;
+    if (!this.cachedServed) {
+      this.cachedServed = true;
+      const kind = this.lookup.outcome === 'semantic-hit' ? 'semantic-hit' : 'hit';
+      this.deps.chat.openCachedRecord(this.resolved).servedFromCache(answer.usage, kind);
+    }
+    return answer;
+  }
+
+  /** A cached answer (see `fromCache`) written to `sink` as a stream. */
+  replay(sink: ChatSink, answer: CachedAnswer): Promise<void> {
+    return replayCached(sink, answer, this.servedBy());
+  }
+
+  /** Reserves tokens and budget for the upstream call (429 when they do not fit). */
+  async start(): Promise<PreparedChat> {
+    const prepared = await this.deps.chat.start(this.resolved);
+    prepared.record.cache = this.lookup.outcome;
+    this.prepared = prepared;
+    return prepared;
+  }
+
+  /** The whole answer at once, accounted, and stored when the directive allows. */
+  async run(signal: AbortSignal): Promise<ChatResult> {
+    const { record, run } = this.started();
+    let result: ChatResult;
+    try {
+      result = await run({ signal });
+    } catch (err) {
+      if (signal.aborted) record.clientClosed(0);
+      else record.fail(err);
+      throw err;
+    }
+    record.succeed(result.usage);
+    void this.deps.cache.store(this.lookup, toCachedAnswer(result), this.directive);
+    return result;
+  }
+
+  /**
+   * Streams the answer into `sink`. The first upstream part is awaited before anything reaches the
+   * client, so an upstream that fails at once rejects here (and the edge can still answer with a
+   * proper error, and routing may still fall back); later failures end the stream through the sink.
+   */
+  async stream(sink: ChatSink, signal: AbortSignal): Promise<void> {
+    const prepared = this.started();
+    const { record } = prepared;
+    const parts = prepared.stream({ signal })[Symbol.asyncIterator]();
+    let first: IteratorResult<ChatStreamPart>;
+    try {
+      first = await parts.next();
+    } catch (err) {
+      if (signal.aborted) record.clientClosed(0);
+      else record.fail(err);
+      throw err;
+    }
+    const { metrics, log, cache } = this.deps;
+    metrics.openStreams.inc();
+    try {
+      const answer = await relayParts(
+        sink,
+        {
+          first,
+          parts,
+          record,
+          servedBy: prepared.servedBy,
+          model: this.resolved.dto.model,
+          requestId: this.resolved.caller.requestId,
+        },
+        log,
+      );
+      if (answer) void cache.store(this.lookup, answer, this.directive);
+    } finally {
+      metrics.openStreams.dec();
+    }
+  }
+
+  private started(): PreparedChat {
+    if (!this.prepared) throw new Error('ChatCall.start() must come first');
+    return this.prepared;
+  }
+}
