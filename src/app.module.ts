@@ -8,6 +8,7 @@ import { AppConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LlmModule } from './llm/llm.module.js';
+import { ChatWsModule } from './llm/ws/chat-ws.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisModule } from './redis/redis.module.js';
 
@@ -25,6 +26,7 @@ export class AppModule {
         CacheModule,
         AuthModule,
         LlmModule,
+        ChatWsModule,
         HealthModule,
         ...extra,
       ],
