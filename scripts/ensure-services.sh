@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Makes sure the local PostgreSQL 15 (with pgvector) and Redis the tests use are running.
+# Makes sure the local PostgreSQL 15 (with pgvector) and Redis the tests use are running, and that
+# Chromium (for the browser test) is installed.
 set -euo pipefail
 here=$(dirname "$0")
 
@@ -14,6 +15,8 @@ wait_for() {
 
 # Installing the build headers can upgrade and restart PostgreSQL, so pgvector goes first.
 bash "$here/install-pgvector.sh"
+# The browser e2e test drives Debian's Chromium; its packages can upgrade shared libraries too.
+bash "$here/install-chromium.sh"
 
 if ! pg_up; then
   echo "starting PostgreSQL"
