@@ -32,8 +32,9 @@ function streamInPage(args: { url: string; body: unknown }): Promise<PageResult>
     const result: PageResult = { text: '', deltas: 0 };
     const ws = new WebSocket(args.url);
     ws.onopen = () => ws.send(JSON.stringify({ type: 'chat.request', id: 'b1', body: args.body }));
-    ws.onmessage = (event: MessageEvent<string>) => {
-      const frame = JSON.parse(event.data) as {
+    ws.onmessage = (event) => {
+      // Text frames arrive as strings in the page.
+      const frame = JSON.parse(String(event.data)) as {
         type: string;
         delta?: string;
         error?: unknown;
