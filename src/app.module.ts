@@ -11,6 +11,7 @@ import { LlmModule } from './llm/llm.module.js';
 import { ChatWsModule } from './llm/ws/chat-ws.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { TemplatesModule } from './templates/templates.module.js';
 
 @Module({})
 export class AppModule {
@@ -24,6 +25,7 @@ export class AppModule {
         RedisModule,
         MetricsModule,
         CacheModule,
+        TemplatesModule,
         AuthModule,
         LlmModule,
         ChatWsModule,
