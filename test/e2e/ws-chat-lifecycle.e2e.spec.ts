@@ -32,15 +32,37 @@ const BIG_TEXT = BIG_CHUNKS.join('');
 const PAUSE_MS = 2000;
 
 /** Rejects when `promise` has not settled within `ms`, so a missing close fails fast. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([
-    promise,
-    sleep(ms).then(() => Promise.reject(new Error(`${what} did not happen within ${ms} ms`))),
-  ]);
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([
+      promise,
+      sleep(ms, undefined, { signal: timer.signal }).then(() => {
+        throw new Error(`${what} did not happen within ${ms} ms`);
+      }),
+    ]);
+  } finally {
+    timer.abort();
+  }
 }
 
 function ask(question: string): Record<string, unknown> {
   return { model: MODEL, messages: [{ role: 'user', content: question }] };
+}
+
+/** Waits until `value()` has not changed for 300 ms (at most `timeoutMs`). */
+async function settled(value: () => number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = value();
+  let stableSince = Date.now();
+  while (Date.now() - stableSince < 300 && Date.now() < deadline) {
+    await sleep(50);
+    const now = value();
+    if (now !== last) {
+      last = now;
+      stableSince = Date.now();
+    }
+  }
 }
 
 /** Live JS heap plus Buffer memory after a full GC: whatever a buffering gateway would hold. */
@@ -106,10 +128,12 @@ describe('WebSocket chat over a connection lifetime', () => {
     client.request('big', ask('Tell me everything.'));
     await waitFor(() => received >= 256 * 1024, 5000);
     client.ws.pause();
+    // Loopback socket buffers take a few MB before everything stalls; on a busy machine that can
+    // take a while, so the measurement starts once the upstream has stopped moving.
+    await settled(() => fake.bytesWritten, 10_000);
     const baseline = liveBytes();
-    await sleep(PAUSE_MS / 2);
     const writtenMidPause = fake.bytesWritten;
-    await sleep(PAUSE_MS / 2);
+    await sleep(PAUSE_MS);
     const writtenAtEndOfPause = fake.bytesWritten;
     const growth = liveBytes() - baseline;
     const upstreamStillOpen = fake.activeRequests;
