@@ -79,8 +79,24 @@ export class ChatCall {
   }
 
   /** A cached answer (see `fromCache`) written to `sink` as a stream. */
-  replay(sink: ChatSink, answer: CachedAnswer): Promise<void> {
-    return replayCached(sink, answer, this.servedBy());
+  async replay(sink: ChatSink, answer: CachedAnswer): Promise<void> {
+    if (await replayCached(sink, answer, this.servedBy())) await this.delivered(answer);
+  }
+
+  /**
+   * The answer is complete and is the client's: the request's conversation, if it named one, records
+   * the turn. Failed and cancelled calls never get here, so they store nothing. A failed write is
+   * logged, not turned into an error: the client has (or is about to have) its answer.
+   */
+  async delivered(answer: CachedAnswer): Promise<void> {
+    try {
+      await this.deps.chat.complete(this.resolved, answer, this.servedBy(), this.lookup.outcome);
+    } catch (err) {
+      this.deps.log.warn(
+        { reqId: this.resolved.caller.requestId, err: err instanceof Error ? err.message : String(err) },
+        'storing the conversation turn failed',
+      );
+    }
   }
 
   /** Reserves tokens and budget for the upstream call (429 when they do not fit). */
@@ -91,7 +107,7 @@ export class ChatCall {
     return prepared;
   }
 
-  /** The whole answer at once, accounted, and stored when the directive allows. */
+  /** The whole answer at once, accounted, cached when the directive allows, its turn recorded. */
   async run(signal: AbortSignal): Promise<ChatResult> {
     const { record, run } = this.started();
     let result: ChatResult;
@@ -103,7 +119,11 @@ export class ChatCall {
       throw err;
     }
     record.succeed(result.usage);
-    void this.deps.cache.store(this.lookup, toCachedAnswer(result), this.directive);
+    const answer = toCachedAnswer(result);
+    void this.deps.cache.store(this.lookup, answer, this.directive);
+    // Before the response is sent: a client that asks its next question right after this answer
+    // finds the turn stored.
+    await this.delivered(answer);
     return result;
   }
 
@@ -126,8 +146,9 @@ export class ChatCall {
     }
     const { metrics, log, cache } = this.deps;
     metrics.openStreams.inc();
+    let answer: CachedAnswer | undefined;
     try {
-      const answer = await relayParts(
+      answer = await relayParts(
         sink,
         {
           first,
@@ -139,10 +160,12 @@ export class ChatCall {
         },
         log,
       );
-      if (answer) void cache.store(this.lookup, answer, this.directive);
     } finally {
       metrics.openStreams.dec();
     }
+    if (!answer) return;
+    void cache.store(this.lookup, answer, this.directive);
+    await this.delivered(answer);
   }
 
   private started(): PreparedChat {

@@ -158,8 +158,15 @@ export async function relayParts(
   }
 }
 
-/** A cached answer as a real stream: the text in several deltas, tool calls, finish. */
-export async function replayCached(sink: ChatSink, answer: CachedAnswer, servedBy: ServedBy): Promise<void> {
+/**
+ * A cached answer as a real stream: the text in several deltas, tool calls, finish. Resolves to
+ * whether the whole answer reached the client.
+ */
+export async function replayCached(
+  sink: ChatSink,
+  answer: CachedAnswer,
+  servedBy: ServedBy,
+): Promise<boolean> {
   try {
     await sink.open({ warnings: [], servedBy });
     if (answer.content) for (const chunk of replayChunks(answer.content)) await sink.text(chunk);
@@ -172,8 +179,10 @@ export async function replayCached(sink: ChatSink, answer: CachedAnswer, servedB
       accounted: answer.usage,
       cachedTokens: answer.usage.promptTokens,
     });
+    return !sink.gone;
   } catch {
     // The client went away; nothing upstream to stop.
+    return false;
   } finally {
     sink.close();
   }

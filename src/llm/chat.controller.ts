@@ -117,6 +117,7 @@ export class ChatController {
     const answer = call.fromCache();
     if (answer) {
       if (body.stream) return call.replay(new SseChatSink(sse), answer);
+      await call.delivered(answer);
       const completion = { ...answer, id: `chatcmpl-${request.id}`, created: Math.floor(Date.now() / 1000) };
       void reply.send(toCompletion(completion, body.model, answer.usage.promptTokens));
       return;

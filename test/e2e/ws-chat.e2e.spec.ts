@@ -377,7 +377,7 @@ describe('WebSocket chat at /ws/chat', () => {
     });
   });
 
-  describe('limits and cache shared with REST', () => {
+  describe('limits, cache and conversations shared with REST', () => {
     it("counts a key's requests per minute across REST and WebSocket", async () => {
       const key = await createKey({ name: 'ws-rpm-4', rpm: 4 });
       const first = await rest(ask('rest one'), key.key);
@@ -429,6 +429,46 @@ describe('WebSocket chat at /ws/chat', () => {
       ).toBe(miss.text);
       expect(fake.requestsTo(CHAT)).toHaveLength(1);
     });
+  });
+
+  it('stores a conversation turn for a request with conversation_id, and none for a cancelled one', async () => {
+    const created = await fetch(`${gw.baseUrl}/api/conversations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ system_prompt: 'Be brief.' }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const messages = async (): Promise<Array<[string, unknown]>> => {
+      const res = await fetch(`${gw.baseUrl}/api/conversations/${id}`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
+      const view = (await res.json()) as { messages: Array<{ role: string; content: unknown }> };
+      return view.messages.map((m) => [m.role, m.content]);
+    };
+
+    const client = await connect();
+    client.request('t1', ask('Remember me.', { conversation_id: id }));
+    expect((await client.outcome('t1')).text).toBe('Echo: Remember me.');
+    for (let i = 0; i < 100 && (await messages()).length < 2; i++) await sleep(20);
+    expect(await messages()).toEqual([
+      ['user', 'Remember me.'],
+      ['assistant', 'Echo: Remember me.'],
+    ]);
+    // The history goes upstream with the next question.
+    client.request('t2', ask('Again?', { conversation_id: id }));
+    await client.outcome('t2');
+    const sent = fake.lastRequest?.body?.messages as Array<{ role: string; content: string }>;
+    expect(sent.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+    for (let i = 0; i < 100 && (await messages()).length < 4; i++) await sleep(20);
+
+    fake.enqueueFault({ hangAfterHeaders: true, path: CHAT });
+    client.request('t3', ask('Forget this.', { conversation_id: id }));
+    await waitFor(() => fake.activeRequests === 1, 2000);
+    client.cancel('t3');
+    await waitFor(() => fake.activeRequests === 0, 1000);
+    await sleep(200);
+    expect(await messages()).toHaveLength(4);
   });
 
   it('exports open sockets and streams as gauges', async () => {
