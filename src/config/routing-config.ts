@@ -125,15 +125,19 @@ const aliasSchema = z.strictObject({
   ...policySchema,
 });
 
-const fileSchema = z.strictObject({
-  routing: z.strictObject(policySchema).optional(),
-  aliases: z
-    .record(
-      z.string().regex(/^[A-Za-z0-9][\w.:-]*$/, { message: 'alias names may not contain "/"' }),
-      aliasSchema,
-    )
-    .optional(),
-});
+const routingSchema = z.strictObject(policySchema).optional();
+const ALIAS_NAME = /^[A-Za-z0-9][\w.:-]{0,127}$/;
+const TOP_LEVEL = new Set(['routing', 'aliases']);
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function issues(prefix: string, error: z.ZodError): string[] {
+  return error.issues.map(
+    (i) => `${[prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(top level)'}: ${i.message}`,
+  );
+}
 
 type PolicyInput = z.infer<z.ZodObject<typeof policySchema>>;
 
@@ -187,16 +191,33 @@ export function parseRoutingConfig(
   if (doc.errors.length > 0) {
     throw new RoutingConfigError(doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
   }
-  const parsed = fileSchema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) {
-    throw new RoutingConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`),
-    );
-  }
-  const problems: string[] = [];
-  const defaults = mergePolicy(base, parsed.data.routing);
+  // Each part is checked on its own, so one mistake does not hide the others.
+  const raw: unknown = doc.toJS() ?? {};
+  if (!isMapping(raw))
+    throw new RoutingConfigError(['(top level): must be a mapping with routing and aliases']);
+  const problems: string[] = Object.keys(raw)
+    .filter((k) => !TOP_LEVEL.has(k))
+    .map((k) => `${k}: unknown key (expected routing, aliases)`);
+  const routing = routingSchema.safeParse(raw.routing);
+  if (!routing.success) problems.push(...issues('routing', routing.error));
+  const defaults = mergePolicy(base, routing.success ? routing.data : undefined);
   const aliases = new Map<string, AliasConfig>();
-  for (const [name, a] of Object.entries(parsed.data.aliases ?? {})) {
+  const rawAliases = raw.aliases ?? {};
+  if (!isMapping(rawAliases)) problems.push('aliases: must be a mapping of alias names to their settings');
+  for (const [name, value] of Object.entries(isMapping(rawAliases) ? rawAliases : {})) {
+    if (!ALIAS_NAME.test(name)) {
+      // "/" marks <provider>/<model>: an alias with one could shadow or be shadowed by a model.
+      const why = name.includes('/')
+        ? 'alias names may not contain "/"'
+        : 'alias names are letters, digits and . : _ - (up to 128)';
+      problems.push(`aliases.${name}: ${why}`);
+    }
+    const parsed = aliasSchema.safeParse(value);
+    if (!parsed.success) {
+      problems.push(...issues(`aliases.${name}`, parsed.error));
+      continue;
+    }
+    const a = parsed.data;
     const policy = mergePolicy(defaults, a);
     if (policy.backoff.baseMs > policy.backoff.maxMs) {
       problems.push(`aliases.${name}.backoff: base_ms is larger than max_ms`);

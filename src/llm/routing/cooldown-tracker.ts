@@ -77,6 +77,10 @@ export class CooldownTracker implements OnApplicationShutdown {
     return this.store((s) => s.claimProbe(id, ttlMs));
   }
 
+  releaseProbe(id: string): Promise<void> {
+    return this.store((s) => s.releaseProbe(id));
+  }
+
   /** Reads the shared list now (tests, and the timer). */
   async sync(): Promise<void> {
     if (!this.shared) {

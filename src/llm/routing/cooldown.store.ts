@@ -15,6 +15,8 @@ export abstract class CooldownStore {
   abstract recovered(id: string): Promise<void>;
   /** Claims the single half-open probe of a target, for `ttlMs`. */
   abstract claimProbe(id: string, ttlMs: number): Promise<boolean>;
+  /** Gives the probe back without a verdict (the caller went away, say). */
+  abstract releaseProbe(id: string): Promise<void>;
   abstract all(): Promise<Map<string, number>>;
 }
 
@@ -52,6 +54,11 @@ export class MemoryCooldownStore extends CooldownStore {
     if ((this.probes.get(id) ?? 0) > t) return Promise.resolve(false);
     this.probes.set(id, t + ttlMs);
     return Promise.resolve(true);
+  }
+
+  releaseProbe(id: string): Promise<void> {
+    this.probes.delete(id);
+    return Promise.resolve();
   }
 
   all(): Promise<Map<string, number>> {

@@ -9,7 +9,7 @@ import { MetricsService } from '../../metrics/metrics.service.js';
 import type { CallOptions, ChatRequest, ChatResult, ChatStreamPart } from '../core/chat.types.js';
 import { AttemptTimers } from './attempt-timers.js';
 import { CooldownTracker } from './cooldown-tracker.js';
-import { failureKind } from './failure-kind.js';
+import { type FailureKind, failureKind } from './failure-kind.js';
 import type { RouteTarget } from './route-target.js';
 
 /**
@@ -130,7 +130,13 @@ export class LlmRouter {
       while (!current.done) {
         yield current.value;
         timers?.awaitingPart();
-        current = await parts.next();
+        try {
+          current = await parts.next();
+        } catch (err) {
+          // Too late to move the call, but a target that breaks streams midway is still unhealthy.
+          if (!client.aborted) await this.failed(plan, t, err, false);
+          throw err;
+        }
         timers?.gotPart();
       }
     } finally {
@@ -156,6 +162,10 @@ export class LlmRouter {
     let lastError: unknown;
     for (let pass = 0; ; pass++) {
       let tried = 0;
+      // The longest Retry-After any target asked for in this pass (and whose error carried it):
+      // the next pass must not call that target sooner.
+      let retryAfter: number | undefined;
+      let waitedFor: unknown;
       for (const target of plan.order()) {
         const probe = await this.admit(target, policy);
         if (probe === undefined) {
@@ -184,25 +194,18 @@ export class LlmRouter {
         } catch (err) {
           timers.close();
           target.stats.inFlight--;
-          if (client.aborted) throw (client.reason as Error | undefined) ?? err;
-          const kind = failureKind(err);
-          this.attempts.inc({ route: plan.label, target: target.id, outcome: kind.label });
-          this.log.warn(
-            {
-              route: plan.name,
-              target: target.id,
-              pass,
-              kind: kind.label,
-              code: err instanceof GatewayError ? err.code : undefined,
-            },
-            'routed attempt failed',
-          );
+          if (client.aborted) {
+            // No verdict on the target: let the next call probe it.
+            if (probe) await this.cooldowns.releaseProbe(target.id).catch(() => undefined);
+            throw (client.reason as Error | undefined) ?? err;
+          }
+          const kind = await this.failed(plan, target, err, probe, pass, performance.now() - started);
           if (!kind.fallback) throw err;
           lastError = err;
-          if (kind.cool) {
-            await this.cooldowns
-              .failure(target.id, policy.cooldown, kind.coolNow || probe)
-              .catch(() => undefined);
+          const after = err instanceof GatewayError ? err.retryAfterMs : undefined;
+          if (after !== undefined && after >= (retryAfter ?? -1)) {
+            retryAfter = after;
+            waitedFor = err;
           }
         }
       }
@@ -211,11 +214,49 @@ export class LlmRouter {
       const used = kind.retry ? (retriesUsed[kind.retry] ?? 0) : Infinity;
       if (!kind.retry || used >= policy.retries[kind.retry]) throw lastError;
       retriesUsed[kind.retry] = used + 1;
-      const retryAfter = lastError instanceof GatewayError ? lastError.retryAfterMs : undefined;
       const wait = retryDelayMs(pass, policy.backoff, retryAfter);
-      if (wait === undefined || Date.now() + wait >= deadline) throw lastError;
+      // Asked to wait longer than the cap: the client gets that answer, with its Retry-After.
+      if (wait === undefined) throw waitedFor ?? lastError;
+      if (Date.now() + wait >= deadline) throw lastError;
       await sleep(wait, client);
     }
+  }
+
+  /**
+   * Logs and counts a failed attempt, and tells the cooldown tracker: a failure that says the target
+   * is unwell counts against it (a failed probe cools it again at once); an answer that only says the
+   * request was bad proves the target alive, which ends a probe well. A timed-out attempt also feeds
+   * its elapsed time to the latency average, so a target that turned slow stops looking fast.
+   */
+  private async failed(
+    plan: RoutePlan,
+    target: RouteTarget,
+    err: unknown,
+    probe: boolean,
+    pass?: number,
+    elapsedMs?: number,
+  ): Promise<FailureKind> {
+    const kind = failureKind(err);
+    this.attempts.inc({ route: plan.label, target: target.id, outcome: kind.label });
+    this.log.warn(
+      {
+        route: plan.name,
+        target: target.id,
+        pass,
+        kind: kind.label,
+        code: err instanceof GatewayError ? err.code : undefined,
+      },
+      pass === undefined ? 'routed stream failed after it started' : 'routed attempt failed',
+    );
+    if (kind.label === 'timeout' && elapsedMs !== undefined) target.stats.observeFirstByte(elapsedMs);
+    if (kind.cool) {
+      await this.cooldowns
+        .failure(target.id, plan.policy.cooldown, kind.coolNow || probe)
+        .catch(() => undefined);
+    } else if (probe) {
+      await this.cooldowns.success(target.id).catch(() => undefined);
+    }
+    return kind;
   }
 
   /**

@@ -55,6 +55,10 @@ export class RedisCooldownStore extends CooldownStore {
     return ok === 'OK';
   }
 
+  async releaseProbe(id: string): Promise<void> {
+    await this.client.del(this.probeKey(id));
+  }
+
   async all(): Promise<Map<string, number>> {
     const entries = await this.client.hGetAll(this.hash);
     return new Map(Object.entries(entries).map(([id, until]) => [id, Number(until)]));
