@@ -4,6 +4,7 @@ import { mayUseModel, type Principal } from '../auth/principal.js';
 import { GatewayError } from '../common/errors/gateway-error.js';
 import { ROOT_LOGGER } from '../common/logging/logger.js';
 import { NO_RESERVATION, TokenLimiter, type TokenReservation } from '../limits/token-limiter.js';
+import { type RenderedTemplate, TemplatesService } from '../templates/templates.service.js';
 import { type CallContext, CallLedger, type CallRecord, costUsd } from './call-ledger.js';
 import type { CachedAnswer } from './chat-cache.js';
 import { ConversationContext, type LoadedConversation } from './conversation/conversation-context.service.js';
@@ -85,6 +86,7 @@ export class ChatService implements OnApplicationBootstrap {
     private readonly limiter: TokenLimiter,
     private readonly ledger: CallLedger,
     private readonly conversations: ConversationContext,
+    private readonly templates: TemplatesService,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
   ) {}
 
@@ -108,12 +110,17 @@ export class ChatService implements OnApplicationBootstrap {
     const planned = await this.planner.plan(dto.model, dto.fallbacks);
     const primary = planned.primary;
     const target = { provider: primary.provider, model: primary.model, requested: dto.model };
-    const messages = await this.composeMessages(dto, conversation, primary.info);
+    const template = dto.template ? await this.renderTemplate(dto.template, caller.principal) : undefined;
+    const system = template?.text ?? conversation?.systemPrompt;
+    const messages = await this.composeMessages(dto, system, conversation, primary.info);
     const request = toChatRequest(dto, primary.model, messages);
-    const extras = { conversationId: conversation?.id };
+    const used = template ? { name: template.name, version: template.version } : undefined;
+    const extras = { conversationId: conversation?.id, template: used };
+    // The template version is part of the cache key (the rendered text already is, through the messages).
+    const scope = used ? `|template:${used.name}@${used.version}` : '';
     if (!planned.routed) {
       const promptTokens = await checkPromptBudget(request, primary.info, this.counter);
-      const cacheTarget = `${primary.provider.id}/${primary.model}`;
+      const cacheTarget = `${primary.provider.id}/${primary.model}${scope}`;
       return { dto, caller, target, request, info: primary.info, promptTokens, cacheTarget, ...extras };
     }
     // Refused only when no target can take it; targets too small for it are skipped.
@@ -133,27 +140,49 @@ export class ChatService implements OnApplicationBootstrap {
       request,
       info: primary.info,
       promptTokens,
-      cacheTarget: `route:${planned.name}`,
+      cacheTarget: `route:${planned.name}${scope}`,
       plan,
       ...extras,
     };
   }
 
+  /** `template: {name, version?, variables}`: rendered as the tenant's stored template (404 / 400 naming the variable). */
+  private async renderTemplate(
+    raw: Record<string, unknown>,
+    principal: Principal,
+  ): Promise<RenderedTemplate> {
+    const { name, version, variables } = raw;
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new GatewayError('invalid_request_error', "Invalid 'template.name': must be a template name", {
+        param: 'template.name',
+      });
+    }
+    if (version !== undefined && (typeof version !== 'number' || !Number.isInteger(version) || version < 1)) {
+      throw new GatewayError(
+        'invalid_request_error',
+        "Invalid 'template.version': must be a positive integer",
+        {
+          param: 'template.version',
+        },
+      );
+    }
+    return this.templates.renderForChat(principal, { name, version, variables });
+  }
+
   /**
-   * The messages sent upstream: the system prompt (the conversation's), the stored history trimmed
-   * from its oldest turn so that everything plus the completion fits the first target's context
-   * window, then the request's own messages.
+   * The messages sent upstream: the system prompt (a rendered template, else the conversation's),
+   * the stored history trimmed from its oldest turn so that everything plus the completion fits the
+   * first target's context window, then the request's own messages.
    */
   private async composeMessages(
     dto: ChatCompletionRequestDto,
+    systemPrompt: string | undefined,
     conversation: LoadedConversation | undefined,
     info: ModelInfo,
   ): Promise<ChatMessage[]> {
     const own = dto.messages as unknown as ChatMessage[];
-    if (!conversation) return own;
-    const system: ChatMessage[] = conversation.systemPrompt
-      ? [{ role: 'system', content: conversation.systemPrompt }]
-      : [];
+    const system: ChatMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
+    if (!conversation) return system.length > 0 ? [...system, ...own] : own;
     const fixed = [...system, ...own];
     const maxTokens = dto.max_completion_tokens ?? dto.max_tokens;
     const reserve =

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CacheModule } from '../cache/cache.module.js';
 import { ConversationsModule } from '../conversations/conversations.module.js';
+import { TemplatesModule } from '../templates/templates.module.js';
 import { LimitsModule } from '../limits/limits.module.js';
 import { CacheAdminController } from './cache-admin.controller.js';
 import { ChatCacheService } from './chat-cache.service.js';
@@ -21,7 +22,7 @@ import { RoutePlanner } from './routing/route-planner.js';
 import { RouteTable } from './routing/route-table.js';
 
 @Module({
-  imports: [LimitsModule, UsageModule, CacheModule, ConversationsModule],
+  imports: [LimitsModule, UsageModule, CacheModule, ConversationsModule, TemplatesModule],
   controllers: [
     ChatController,
     ModelsController,
