@@ -131,6 +131,11 @@ export class ResponseCacheService implements OnApplicationShutdown {
     }
   }
 
+  /** Deletes one entry (in every tier, and on other instances); false when it was not there. */
+  delete(key: string): Promise<boolean> {
+    return this.store.delete(key);
+  }
+
   /** Deletes every entry whose key matches `glob` (`*` wildcards); returns how many. */
   purge(glob: string): Promise<number> {
     return this.store.deleteMatching(glob);

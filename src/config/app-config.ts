@@ -77,6 +77,22 @@ export interface AppConfig {
     /** Values at least this large are compressed. */
     readonly compressMinBytes: number;
   };
+  readonly documents: {
+    /** Largest upload (one file, or one JSON text), in bytes. */
+    readonly maxBytes: number;
+    /** Target chunk size and the overlap between neighbours, in tokens of the embedder's tokenizer. */
+    readonly chunkTokens: number;
+    readonly chunkOverlapTokens: number;
+    /** Chunks per embedding call, and embedding calls in flight at once. */
+    readonly embedBatchSize: number;
+    readonly embedConcurrency: number;
+    /** Documents waiting to be processed; a full queue refuses uploads with 503. */
+    readonly queueMax: number;
+    /** Documents processed at once. */
+    readonly ingestConcurrency: number;
+    /** pgvector's `hnsw.ef_search` for searches (recall vs speed). */
+    readonly efSearch: number;
+  };
   readonly websocket: {
     /** A socket that has not answered the previous ping when the next one is due is closed. */
     readonly heartbeatMs: number;

@@ -37,6 +37,9 @@ export function parseAppConfig(env: Record<string, string | undefined>): AppConf
   }
   const e = result.data;
   const problems: string[] = [];
+  if (e.CHUNK_OVERLAP_TOKENS >= e.CHUNK_TOKENS) {
+    problems.push('CHUNK_OVERLAP_TOKENS: must be smaller than CHUNK_TOKENS');
+  }
   if (!e.ADMIN_API_KEY && !isLoopbackHost(e.HOST)) {
     problems.push(
       `HOST: listening on a non-loopback address requires ADMIN_API_KEY (auth is off without it)`,
@@ -120,6 +123,16 @@ function toTree(e: ParsedEnv, routing: AppConfig['routing']): AppConfig {
         policy: e.CACHE_MEMORY_POLICY,
       },
       compressMinBytes: e.CACHE_COMPRESS_MIN_BYTES,
+    },
+    documents: {
+      maxBytes: e.DOCUMENT_MAX_BYTES,
+      chunkTokens: e.CHUNK_TOKENS,
+      chunkOverlapTokens: e.CHUNK_OVERLAP_TOKENS,
+      embedBatchSize: e.EMBED_BATCH_SIZE,
+      embedConcurrency: e.EMBED_CONCURRENCY,
+      queueMax: e.INGEST_QUEUE_MAX,
+      ingestConcurrency: e.INGEST_CONCURRENCY,
+      efSearch: e.VECTOR_EF_SEARCH,
     },
     websocket: {
       heartbeatMs: e.WS_HEARTBEAT_INTERVAL_MS,

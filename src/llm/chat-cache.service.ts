@@ -7,6 +7,7 @@ import { normalizeQuestion } from '../cache/semantic/query-normalizer.js';
 import { type SemanticCandidate, SemanticIndex } from '../cache/semantic/semantic-index.js';
 import { ROOT_LOGGER } from '../common/logging/logger.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { ContextCacheRefs } from './context/context-cache-refs.js';
 import { EmbeddingsService } from './embeddings.service.js';
 import {
   type CacheDirective,
@@ -38,6 +39,8 @@ export interface CacheLookup {
   answer?: CachedAnswer;
   /** Set in semantic mode: the question's embedding, indexed when the answer is stored. */
   semantic?: SemanticProbe;
+  /** Documents the answer is built on (retrieved context): deleting one purges the entry. */
+  documentIds?: readonly string[];
 }
 
 /**
@@ -53,6 +56,7 @@ export class ChatCacheService {
     private readonly cache: ResponseCacheService,
     private readonly index: SemanticIndex,
     private readonly embeddings: EmbeddingsService,
+    private readonly refs: ContextCacheRefs,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
   ) {}
@@ -77,7 +81,7 @@ export class ChatCacheService {
     if (d.noLookup) {
       // Embedded only to index the answer about to be stored.
       const semantic = semanticMode && storeKey ? await this.probe(scope, r) : undefined;
-      return this.counted({ outcome: 'bypass', storeKey, semantic });
+      return this.counted({ outcome: 'bypass', storeKey, semantic, documentIds: r.contextDocumentIds });
     }
     const bytes = await this.cache.get(key);
     const answer = bytes ? decodeAnswer(bytes) : undefined;
@@ -88,7 +92,7 @@ export class ChatCacheService {
       const near = await this.nearest(semantic, d.threshold ?? DEFAULT_SEMANTIC_THRESHOLD);
       if (near) return this.counted({ outcome: 'semantic-hit', answer: near });
     }
-    return this.counted({ outcome: 'miss', storeKey, semantic });
+    return this.counted({ outcome: 'miss', storeKey, semantic, documentIds: r.contextDocumentIds });
   }
 
   /** Stores a complete answer (and indexes its question in semantic mode); failures only mean a later miss. */
@@ -96,11 +100,21 @@ export class ChatCacheService {
     if (!l.storeKey) return;
     const ttlMs = (d.ttlSeconds ?? this.config.cache.ttlSeconds) * 1000;
     await this.cache.set(l.storeKey, encodeAnswer(answer), ttlMs);
+    if (l.documentIds?.length) {
+      await this.refs
+        .record(l.documentIds, l.storeKey, ttlMs)
+        .catch((err: unknown) => this.warn('recording the documents of a cached answer failed', err));
+    }
     if (!l.semantic) return;
     const s = l.semantic;
     await this.index
       .add({ ...s, cacheKey: l.storeKey, ttlMs })
       .catch((err: unknown) => this.warn('semantic index write failed', err));
+  }
+
+  /** Purges every cached answer built on one of these documents (they were deleted or replaced). */
+  purgeDocuments(documentIds: readonly string[]): Promise<number> {
+    return this.refs.purge(documentIds);
   }
 
   /** Embeds the normalised question; undefined when there is none or the embedder fails. */

@@ -18,6 +18,7 @@ import type { ModelInfo } from './registry/model-info.js';
 import { LlmRouter, type RoutePlan } from './routing/llm-router.js';
 import { RoutePlanner } from './routing/route-planner.js';
 import type { RouteTarget } from './routing/route-target.js';
+import type { RetrievedChunk } from './context/context-retriever.port.js';
 import { type CountableTool, TokenCounter } from './tokens/token-counter.js';
 
 /** 403 when the key's model list does not cover the model as the client named it. */
@@ -53,6 +54,10 @@ export interface ResolvedChat {
   conversationId?: string;
   /** The template that made the system prompt, stored with the answer. */
   template?: { name: string; version: number };
+  /** Chunks retrieved for `context` and sent with the prompt (numbered as the context block cites them). */
+  sources?: RetrievedChunk[];
+  /** The documents of `sources`: a cached answer built on them is purged when one is deleted. */
+  contextDocumentIds?: string[];
 }
 
 export interface PreparedChat {

@@ -13,6 +13,7 @@ import { EmbeddingsController } from './embeddings.controller.js';
 import { EmbeddingsService } from './embeddings.service.js';
 import { ModelCatalog } from './model-catalog.js';
 import { ModelsController } from './models.controller.js';
+import { ContextCacheRefs } from './context/context-cache-refs.js';
 import { ConversationContext } from './conversation/conversation-context.service.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { RoutesController } from './routes.controller.js';
@@ -39,6 +40,7 @@ import { RouteTable } from './routing/route-table.js';
     ChatCacheService,
     CooldownTracker,
     ConversationContext,
+    ContextCacheRefs,
     RouteTable,
     RoutePlanner,
     LlmRouter,
