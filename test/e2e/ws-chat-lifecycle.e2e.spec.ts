@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect as tcpConnect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -63,6 +64,31 @@ async function settled(value: () => number, timeoutMs: number): Promise<void> {
       stableSince = Date.now();
     }
   }
+}
+
+/** A bare WebSocket handshake over TCP, so the test controls exactly what is read and written. */
+async function rawUpgrade(baseUrl: string, query: string): Promise<Socket> {
+  const { hostname, port } = new URL(baseUrl);
+  const socket = tcpConnect(Number(port), hostname);
+  const key = randomBytes(16).toString('base64');
+  socket.write(
+    `GET /ws/chat${query} HTTP/1.1\r\nHost: ${hostname}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
+  const head = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('latin1');
+      if (!text.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      socket.pause();
+      resolve(text);
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+  });
+  expect(head).toMatch(/^HTTP\/1\.1 101 /);
+  return socket;
 }
 
 /** Live JS heap plus Buffer memory after a full GC: whatever a buffering gateway would hold. */
@@ -155,6 +181,41 @@ describe('WebSocket chat over a connection lifetime', () => {
     expect(o.text.length).toBe(BIG_TEXT.length);
     expect(o.text === BIG_TEXT).toBe(true);
     expect(o.done?.finish_reason).toBe('stop');
+  });
+
+  it('a client that floods bad frames without reading does not grow the gateway send buffer', async () => {
+    const gw = await boot({ WS_MAX_BUFFERED_BYTES: String(MAX_BUFFERED_BYTES) });
+    const socket = await rawUpgrade(gw.baseUrl, `?api_key=${ADMIN}`);
+    // Masked text frames "x" (mask 0): each is invalid JSON and earns a ~130-byte chat.error, so
+    // an unbounded gateway would queue ~40 MB of errors for a client that reads none of them.
+    const count = 300_000;
+    const flood = Buffer.alloc(count * 7);
+    for (let i = 0; i < count; i++) flood.set([0x81, 0x81, 0, 0, 0, 0, 0x78], i * 7);
+    const baseline = liveBytes();
+    socket.write(flood);
+    await sleep(1500);
+    const growth = liveBytes() - baseline;
+    expect(growth).toBeLessThan(8 * 1024 * 1024);
+
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    socket.resume();
+    const errorFrameBytes = Buffer.byteLength(
+      JSON.stringify({
+        type: 'chat.error',
+        id: null,
+        error: {
+          type: 'invalid_request_error',
+          code: 'invalid_request_error',
+          message: 'The frame is not valid JSON.',
+        },
+      }),
+    );
+    // Reading resumes once the client reads: every frame gets its error (4 header bytes each).
+    await waitFor(() => received >= count * (errorFrameBytes + 4), 60_000);
+    socket.destroy();
   });
 
   it('terminates a peer that stops answering pings after about two heartbeats, and aborts its requests', async () => {

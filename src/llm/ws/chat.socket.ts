@@ -51,6 +51,7 @@ export class ChatSocket implements FrameChannel {
   /** Whether the peer answered the last ping. */
   private alive = true;
   private draining = false;
+  private readsPaused = false;
   /** Requests by the client's id (a cancelled id is free again at once). */
   private readonly byId = new Map<string, RequestHandle>();
   /** Requests still running (a cancelled one until its upstream call has unwound). */
@@ -110,12 +111,29 @@ export class ChatSocket implements FrameChannel {
   async send(frame: string, signal: AbortSignal): Promise<void> {
     if (!this.open) return;
     this.ws.send(frame);
-    const max = this.deps.options.maxBufferedBytes;
-    while (this.ws.bufferedAmount > max && this.open && !signal.aborted) await sleep(ROOM_POLL_MS);
+    await this.room(signal);
   }
 
+  /** Resolves once the send buffer is back under `maxBufferedBytes` (or the socket or `signal` ended). */
+  private async room(signal?: AbortSignal): Promise<void> {
+    const max = this.deps.options.maxBufferedBytes;
+    while (this.ws.bufferedAmount > max && this.open && !signal?.aborted) await sleep(ROOM_POLL_MS);
+  }
+
+  /**
+   * Errors answer frames one for one, so a client that floods the socket without reading would grow
+   * the send buffer without bound: reading from it pauses until the buffer is back under its bound.
+   */
   private sendError(id: string | null, error: GatewayError, requestId?: string): void {
-    if (this.open) this.ws.send(errorFrame(id, error, requestId));
+    if (!this.open) return;
+    this.ws.send(errorFrame(id, error, requestId));
+    if (this.readsPaused || this.ws.bufferedAmount <= this.deps.options.maxBufferedBytes) return;
+    this.readsPaused = true;
+    this.ws.pause();
+    void this.room().then(() => {
+      this.readsPaused = false;
+      if (this.open) this.ws.resume();
+    });
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
