@@ -4,11 +4,12 @@ import { mayUseModel, type Principal } from '../auth/principal.js';
 import { GatewayError } from '../common/errors/gateway-error.js';
 import { ROOT_LOGGER } from '../common/logging/logger.js';
 import { NO_RESERVATION, TokenLimiter, type TokenReservation } from '../limits/token-limiter.js';
-import { type RenderedTemplate, TemplatesService } from '../templates/templates.service.js';
 import { type CallContext, CallLedger, type CallRecord, costUsd } from './call-ledger.js';
 import type { CachedAnswer } from './chat-cache.js';
-import { ConversationContext, type LoadedConversation } from './conversation/conversation-context.service.js';
-import { trimHistory } from './conversation/history-trimmer.js';
+import { ConversationContext } from './conversation/conversation-context.service.js';
+import type { RetrievedChunk } from './context/context-retriever.port.js';
+import { DEFAULT_COMPLETION_RESERVE, PromptAssembler } from './prompt-assembler.js';
+import { TokenCounter } from './tokens/token-counter.js';
 import type { CallOptions, ChatMessage, ChatRequest, ChatResult, ChatStreamPart } from './core/chat.types.js';
 import { toChatRequest } from './chat-request.mapper.js';
 import type { ChatCompletionRequestDto } from './dto/chat-completion.request.dto.js';
@@ -18,8 +19,6 @@ import type { ModelInfo } from './registry/model-info.js';
 import { LlmRouter, type RoutePlan } from './routing/llm-router.js';
 import { RoutePlanner } from './routing/route-planner.js';
 import type { RouteTarget } from './routing/route-target.js';
-import type { RetrievedChunk } from './context/context-retriever.port.js';
-import { type CountableTool, TokenCounter } from './tokens/token-counter.js';
 
 /** 403 when the key's model list does not cover the model as the client named it. */
 export function assertModelAllowed(principal: Principal, model: string): void {
@@ -29,9 +28,6 @@ export function assertModelAllowed(principal: Principal, model: string): void {
     });
   }
 }
-
-/** Completion tokens reserved against a key's token limit when the request sets no `max_tokens`. */
-export const DEFAULT_COMPLETION_RESERVE = 1024;
 
 export interface CallerInfo {
   principal: Principal;
@@ -90,8 +86,8 @@ export class ChatService implements OnApplicationBootstrap {
     private readonly router: LlmRouter,
     private readonly limiter: TokenLimiter,
     private readonly ledger: CallLedger,
+    private readonly prompts: PromptAssembler,
     private readonly conversations: ConversationContext,
-    private readonly templates: TemplatesService,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
   ) {}
 
@@ -109,20 +105,18 @@ export class ChatService implements OnApplicationBootstrap {
   async resolve(dto: ChatCompletionRequestDto, caller: CallerInfo): Promise<ResolvedChat> {
     assertModelAllowed(caller.principal, dto.model);
     for (const f of dto.fallbacks ?? []) assertModelAllowed(caller.principal, f);
-    const conversation = dto.conversation_id
-      ? await this.conversations.load(caller.principal, dto.conversation_id)
-      : undefined;
     const planned = await this.planner.plan(dto.model, dto.fallbacks);
     const primary = planned.primary;
     const target = { provider: primary.provider, model: primary.model, requested: dto.model };
-    const template = dto.template ? await this.renderTemplate(dto.template, caller.principal) : undefined;
-    const system = template?.text ?? conversation?.systemPrompt;
-    const messages = await this.composeMessages(dto, system, conversation, primary.info);
-    const request = toChatRequest(dto, primary.model, messages);
-    const used = template ? { name: template.name, version: template.version } : undefined;
-    const extras = { conversationId: conversation?.id, template: used };
-    // The template version is part of the cache key (the rendered text already is, through the messages).
-    const scope = used ? `|template:${used.name}@${used.version}` : '';
+    const prompt = await this.prompts.assemble(dto, caller.principal, primary.info);
+    const request = toChatRequest(dto, primary.model, prompt.messages);
+    const extras = {
+      conversationId: prompt.conversationId,
+      template: prompt.template,
+      sources: prompt.sources,
+      contextDocumentIds: prompt.contextDocumentIds,
+    };
+    const scope = prompt.cacheScope;
     if (!planned.routed) {
       const promptTokens = await checkPromptBudget(request, primary.info, this.counter);
       const cacheTarget = `${primary.provider.id}/${primary.model}${scope}`;
@@ -149,60 +143,6 @@ export class ChatService implements OnApplicationBootstrap {
       plan,
       ...extras,
     };
-  }
-
-  /** `template: {name, version?, variables}`: rendered as the tenant's stored template (404 / 400 naming the variable). */
-  private async renderTemplate(
-    raw: Record<string, unknown>,
-    principal: Principal,
-  ): Promise<RenderedTemplate> {
-    const { name, version, variables } = raw;
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new GatewayError('invalid_request_error', "Invalid 'template.name': must be a template name", {
-        param: 'template.name',
-      });
-    }
-    if (version !== undefined && (typeof version !== 'number' || !Number.isInteger(version) || version < 1)) {
-      throw new GatewayError(
-        'invalid_request_error',
-        "Invalid 'template.version': must be a positive integer",
-        {
-          param: 'template.version',
-        },
-      );
-    }
-    return this.templates.renderForChat(principal, { name, version, variables });
-  }
-
-  /**
-   * The messages sent upstream: the system prompt (a rendered template, else the conversation's),
-   * the stored history trimmed from its oldest turn so that everything plus the completion fits the
-   * first target's context window, then the request's own messages.
-   */
-  private async composeMessages(
-    dto: ChatCompletionRequestDto,
-    systemPrompt: string | undefined,
-    conversation: LoadedConversation | undefined,
-    info: ModelInfo,
-  ): Promise<ChatMessage[]> {
-    const own = dto.messages as unknown as ChatMessage[];
-    const system: ChatMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
-    if (!conversation) return system.length > 0 ? [...system, ...own] : own;
-    const fixed = [...system, ...own];
-    const maxTokens = dto.max_completion_tokens ?? dto.max_tokens;
-    const reserve =
-      maxTokens ?? Math.min(DEFAULT_COMPLETION_RESERVE, info.maxOutputTokens || DEFAULT_COMPLETION_RESERVE);
-    let fixedTokens = await this.counter.countChat(fixed, info);
-    if (dto.tools?.length) {
-      fixedTokens += await this.counter.countTools(dto.tools as unknown as CountableTool[], info);
-    }
-    const { kept } = await trimHistory(
-      conversation.history,
-      info.contextWindow - reserve - fixedTokens,
-      info,
-      this.counter,
-    );
-    return [...system, ...kept, ...own];
   }
 
   /**

@@ -15,6 +15,7 @@ import { ModelCatalog } from './model-catalog.js';
 import { ModelsController } from './models.controller.js';
 import { ContextCacheRefs } from './context/context-cache-refs.js';
 import { ConversationContext } from './conversation/conversation-context.service.js';
+import { PromptAssembler } from './prompt-assembler.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { RoutesController } from './routes.controller.js';
 import { CooldownTracker } from './routing/cooldown-tracker.js';
@@ -41,6 +42,7 @@ import { RouteTable } from './routing/route-table.js';
     CooldownTracker,
     ConversationContext,
     ContextCacheRefs,
+    PromptAssembler,
     RouteTable,
     RoutePlanner,
     LlmRouter,
