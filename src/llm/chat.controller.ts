@@ -16,18 +16,10 @@ import type { ChatResult, Usage } from './core/chat.types.js';
 import { ChatCompletionRequestDto } from './dto/chat-completion.request.dto.js';
 import { ChatCompletionRequestPipe } from './dto/chat-completion.request.validation.js';
 import { ChatCompletionResponseDto } from './dto/chat-completion.response.dto.js';
+import type { RetrievedChunk } from './context/context-retriever.port.js';
+import { toSourceDto } from './context/source.dto.js';
+import { callSignal } from './call-signal.js';
 import { servedByHeaders, SseChatSink, warningsHeader } from './sse-chat.sink.js';
-
-/** Aborts when the client goes away before the response is complete, or the drain deadline hits. */
-function callSignal(reply: FastifyReply, shutdown: ShutdownState): AbortSignal {
-  const controller = new AbortController();
-  const untrack = shutdown.track(controller);
-  reply.raw.once('close', () => {
-    untrack();
-    if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
-  });
-  return controller.signal;
-}
 
 interface CompletionFields {
   id: string;
@@ -108,6 +100,9 @@ export class ChatController {
     // The first choice until the upstream answered; errors on the way carry it too.
     servedByHeaders(reply, call.servedBy());
     void reply.header('x-gateway-cache', call.cacheOutcome);
+    const sources = call.resolved.sources;
+    // The chunks the context block numbered, [1] first (streams too: headers go out before the body).
+    if (sources?.length) void reply.header('x-gateway-sources', sources.map((c) => c.chunkId).join(', '));
     const sse = {
       request,
       reply,
@@ -119,7 +114,7 @@ export class ChatController {
       if (body.stream) return call.replay(new SseChatSink(sse), answer);
       await call.delivered(answer);
       const completion = { ...answer, id: `chatcmpl-${request.id}`, created: Math.floor(Date.now() / 1000) };
-      void reply.send(toCompletion(completion, body.model, answer.usage.promptTokens));
+      void reply.send(withSources(toCompletion(completion, body.model, answer.usage.promptTokens), sources));
       return;
     }
 
@@ -134,6 +129,15 @@ export class ChatController {
     const result = await call.run(signal);
     servedByHeaders(reply, call.servedBy());
     if (result.warnings.length > 0) void reply.header('x-gateway-warnings', warningsHeader(result.warnings));
-    void reply.send(toCompletion(result, body.model));
+    void reply.send(withSources(toCompletion(result, body.model), sources));
   }
+}
+
+/** Gateway extension on a JSON answer that used `context`: the numbered sources (clients ignore unknown fields). */
+function withSources(
+  completion: ChatCompletionResponseDto,
+  sources: readonly RetrievedChunk[] | undefined,
+): ChatCompletionResponseDto {
+  if (!sources?.length) return completion;
+  return { ...completion, sources: sources.map(toSourceDto) };
 }

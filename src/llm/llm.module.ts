@@ -13,6 +13,7 @@ import { EmbeddingsController } from './embeddings.controller.js';
 import { EmbeddingsService } from './embeddings.service.js';
 import { ModelCatalog } from './model-catalog.js';
 import { ModelsController } from './models.controller.js';
+import { CollectionQueryController } from './context/collection-query.controller.js';
 import { ContextCacheRefs } from './context/context-cache-refs.js';
 import { ConversationContext } from './conversation/conversation-context.service.js';
 import { PromptAssembler } from './prompt-assembler.js';
@@ -31,6 +32,7 @@ import { RouteTable } from './routing/route-table.js';
     EmbeddingsController,
     CacheAdminController,
     RoutesController,
+    CollectionQueryController,
   ],
   providers: [
     ProviderRegistry,

@@ -1,3 +1,4 @@
+import { SourceDto } from '../context/source.dto.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { FinishReason, ToolCall } from '../core/chat.types.js';
 
@@ -35,4 +36,10 @@ export class ChatCompletionResponseDto {
   @ApiProperty({ type: String, nullable: true }) system_fingerprint: null;
   @ApiProperty({ type: [ChatChoiceDto] }) choices: ChatChoiceDto[];
   @ApiProperty({ type: ChatUsageDto }) usage: ChatUsageDto;
+  @ApiPropertyOptional({
+    type: [SourceDto],
+    description:
+      'Gateway extension, with `context`: the retrieved chunks the answer was given, numbered as cited',
+  })
+  sources?: SourceDto[];
 }
