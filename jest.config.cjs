@@ -1,5 +1,9 @@
 /** Jest runs in CommonJS mode; swc transpiles TypeScript and the ESM-only NestJS 12 packages. */
-const esmOnly = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', '@borewit', 'uint8array-extras', 'content-disposition', 'cookie'];
+const esmOnly = [
+  '@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', '@borewit', 'uint8array-extras', 'content-disposition', 'cookie',
+  // htmlparser2 12 and its whole dependency chain ship ESM only.
+  'htmlparser2', 'domhandler', 'domutils', 'domelementtype', 'dom-serializer', 'entities',
+];
 
 module.exports = {
   rootDir: '.',
