@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import multipart from '@fastify/multipart';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -71,6 +72,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       abortOnError: false,
     },
   );
+  // Document uploads (multipart/form-data); per-request limits are set where the parts are read.
+  await app.register(multipart, { limits: { fileSize: config.documents.maxBytes } });
   const filter = new AllExceptionsFilter(log, config.server.maxBodyBytes);
   app.useGlobalFilters(filter);
   app.useGlobalPipes(createValidationPipe());

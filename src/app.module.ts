@@ -12,6 +12,7 @@ import { ChatWsModule } from './llm/ws/chat-ws.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { TemplatesModule } from './templates/templates.module.js';
+import { VectorModule } from './vector/vector.module.js';
 
 @Module({})
 export class AppModule {
@@ -28,6 +29,7 @@ export class AppModule {
         TemplatesModule,
         AuthModule,
         LlmModule,
+        VectorModule,
         ChatWsModule,
         HealthModule,
         ...extra,
