@@ -27,8 +27,12 @@ export abstract class CacheStore {
   }
 }
 
-/** `*` → any run of characters; everything else literal. */
+/** `*` → any run of characters; everything else literal (runs of `*` count as one). */
 export function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*');
+  const escaped = glob
+    .split(/\*+/)
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  // eslint-disable-next-line security/detect-non-literal-regexp -- every character but `*` is escaped above
   return new RegExp(`^${escaped}$`, 's');
 }

@@ -21,6 +21,13 @@ import {
 } from './chat-cache.js';
 import type { ResolvedChat } from './chat.service.js';
 
+/**
+ * Longest question the semantic cache considers. Its normaliser and look-alike guards scan for quoted
+ * spans, which costs time growing with the square of the length on adversarial text (unclosed quotes);
+ * long prompts also rarely recur in other words. Longer questions use the exact cache only.
+ */
+export const SEMANTIC_MAX_QUESTION_CHARS = 2000;
+
 /** Default similarity a semantic hit needs (the request's `cache.threshold` overrides it). */
 export const DEFAULT_SEMANTIC_THRESHOLD = 0.95;
 
@@ -123,7 +130,7 @@ export class ChatCacheService {
     r: ResolvedChat,
   ): Promise<SemanticProbe | undefined> {
     const question = lastUserQuestion(r.request);
-    if (question === undefined) return undefined;
+    if (question === undefined || question.length > SEMANTIC_MAX_QUESTION_CHARS) return undefined;
     try {
       const { vectors } = await this.embeddings.embed(this.config.embeddingModel, [
         normalizeQuestion(question),

@@ -27,6 +27,7 @@ export interface TextSegment {
  * before one, so contractions (don't, it’s) and possessives (boys') are not taken for quotes.
  */
 const QUOTE_PATTERN =
+  // eslint-disable-next-line security/detect-unsafe-regex -- quadratic on unclosed quotes, so callers bound the text (SEMANTIC_MAX_QUESTION_CHARS)
   /(`+)([\s\S]+?)\1|"([^"]+)"|“([^“”]+)[”“]|„([^„“”]+)[“”]|«([^«»]+)»|(?<![\p{L}\p{N}])'(\S(?:[\s\S]*?\S)?)'(?![\p{L}\p{N}])|(?<![\p{L}\p{N}])‘([\s\S]+?)’(?![\p{L}\p{N}])/gu;
 
 /** Splits text into quoted (content only, marks removed) and unquoted segments, in order. */

@@ -8,6 +8,7 @@ function header(headers: HeaderBag, name: string): string | undefined {
 
 /** Go duration syntax as OpenAI sends in `x-ratelimit-reset-*`: `12ms`, `1s`, `6m0s`, `1h2m3.5s`. */
 export function parseGoDurationMs(text: string): number | undefined {
+  // eslint-disable-next-line security/detect-unsafe-regex -- one response header value; linear (the unit letters end each repetition)
   const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
   let total = 0;
   let consumed = 0;
@@ -28,6 +29,7 @@ export function retryAfterMs(headers: HeaderBag, now = Date.now()): number | und
   if (ms !== undefined && Number.isFinite(Number(ms)) && Number(ms) >= 0) return Math.ceil(Number(ms));
   const ra = header(headers, 'retry-after');
   if (ra !== undefined) {
+    // eslint-disable-next-line security/detect-unsafe-regex -- linear: the optional group starts with a literal dot
     if (/^\d+(\.\d+)?$/.test(ra.trim())) return Math.ceil(Number(ra) * 1000);
     const at = Date.parse(ra);
     if (!Number.isNaN(at)) return Math.max(0, at - now);

@@ -44,6 +44,7 @@ export class CreateKeyRequestDto {
   @ArrayMaxSize(200)
   @IsString({ each: true })
   @MaxLength(200, { each: true })
+  // eslint-disable-next-line security/detect-unsafe-regex -- linear: the optional group starts with a literal '/'; each model is at most 200 characters
   @Matches(/^[\w.:@-]+(\/(\*|[\w.:@/-]+))?$/, {
     each: true,
     message: 'each model must be a model name, an alias or provider/*',

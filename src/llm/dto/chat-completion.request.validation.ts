@@ -94,6 +94,7 @@ export function validateChatCompletionRequest(body: unknown): ChatCompletionRequ
     if (problem !== undefined) {
       // The messages check names its own path (`messages.0.role ...`).
       const param =
+        // eslint-disable-next-line security/detect-unsafe-regex -- runs on the validator's own short message; linear (each repetition starts with a dot)
         field === 'messages' ? (/^messages(\.\d+)*(\.[a-z_]+)?/.exec(problem)?.[0] ?? field) : field;
       const message = field === 'messages' ? problem : `${field} ${problem}`;
       throw new GatewayError('invalid_request_error', `Invalid '${param}': ${message}`, { param });

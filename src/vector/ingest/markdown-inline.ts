@@ -8,7 +8,9 @@ const ESCAPE_PLACEHOLDER = /[\uE100-\uE17F]/g;
 
 // Link destinations may hold one level of balanced parentheses, e.g. Wikipedia URLs.
 const DESTINATION = String.raw`\((?:[^()]|\([^()]*\))*\)`;
+// eslint-disable-next-line security/detect-non-literal-regexp -- built from constant pattern strings
 const IMAGE = new RegExp(String.raw`!\[([^\]]*)\]${DESTINATION}`, 'g');
+// eslint-disable-next-line security/detect-non-literal-regexp -- built from constant pattern strings
 const LINK = new RegExp(String.raw`\[([^\]]*)\]${DESTINATION}`, 'g');
 const REFERENCE_LINK = /!?\[([^\]]+)\]\[[^\]]*\]/g;
 const AUTOLINK = /<((?:https?|ftp|mailto):[^>\s]+)>/g;

@@ -40,6 +40,7 @@ function invalid(message: string, param: string): GatewayError {
   return new GatewayError('invalid_request_error', message, { provider: OLLAMA_PROVIDER, param });
 }
 
+// eslint-disable-next-line security/detect-unsafe-regex -- linear: parameters are delimited by ';', which the repeated class excludes
 const DATA_URL = /^data:[^;,]*(?:;[^;,]*)*;base64,(.*)$/s;
 
 function imageBase64(url: string, at: string): string {
