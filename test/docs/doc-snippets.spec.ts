@@ -53,9 +53,21 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv, cwd: string):
 /** Browser snippets use the global `WebSocket`; Node 20 has none, so the `ws` package stands in. */
 const BROWSER_PRELUDE = "import { WebSocket } from 'ws';\nglobalThis.WebSocket = WebSocket;\n";
 
-function toModule(b: DocBlock): string {
+/**
+ * A browser snippet cannot read the environment: it declares `const BASE_URL = '…';` and
+ * `const API_KEY = '…';` for the reader to fill in, and the test fills them in.
+ */
+function forBrowser(code: string, env: NodeJS.ProcessEnv): string {
+  const filled = code.replace(
+    /^const (BASE_URL|API_KEY) = '[^']*';/gm,
+    (_line, name: string) => `const ${name} = ${JSON.stringify(env[name] ?? '')};`,
+  );
+  return `${BROWSER_PRELUDE}${filled}`;
+}
+
+function toModule(b: DocBlock, env: NodeJS.ProcessEnv): string {
   const body = b.lang === 'ts' || b.lang === 'typescript' ? transpile(b) : b.code;
-  return b.flags.includes('browser') ? `${BROWSER_PRELUDE}${body}` : body;
+  return b.flags.includes('browser') ? forBrowser(body, env) : body;
 }
 
 function transpile(b: DocBlock): string {
@@ -180,7 +192,7 @@ describe('documentation snippets', () => {
       result = await run('bash', ['-e', '-o', 'pipefail', '-c', b.code], env, work);
     } else {
       const file = join(work, `${b.file.replace(/\W/g, '_')}-${b.line}.mjs`);
-      writeFileSync(file, toModule(b));
+      writeFileSync(file, toModule(b, env));
       result = await run(process.execPath, [file], env, work);
     }
     if (process.env.DOC_TEST_SHOW) process.stdout.write(`\n=== ${where(b)}\n${result.stdout}\n${result.stderr}`);
