@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module.js';
 import { LlmModule } from './llm/llm.module.js';
 import { ChatWsModule } from './llm/ws/chat-ws.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { PlaygroundModule } from './playground/playground.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { TemplatesModule } from './templates/templates.module.js';
 import { VectorModule } from './vector/vector.module.js';
@@ -32,6 +33,7 @@ export class AppModule {
         VectorModule,
         ChatWsModule,
         HealthModule,
+        PlaygroundModule,
         ...extra,
       ],
     };
