@@ -196,13 +196,16 @@ export class ChunkStore {
 
   /** Whether the installed pgvector has `hnsw.iterative_scan` (0.8.0 and later). */
   supportsIterativeScans(): Promise<boolean> {
-    this.iterativeScans ??= this.db
-      .query("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
-      .then((rows: Array<{ extversion: string }>) => {
-        const [major = 0, minor = 0] = (rows[0]?.extversion ?? '0').split('.').map(Number);
-        return major > 0 || minor >= 8;
-      });
-    this.iterativeScans.catch(() => (this.iterativeScans = undefined));
+    if (!this.iterativeScans) {
+      const check = this.db
+        .query("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+        .then((rows: Array<{ extversion: string }>) => {
+          const [major = 0, minor = 0] = (rows[0]?.extversion ?? '0').split('.').map(Number);
+          return major > 0 || minor >= 8;
+        });
+      this.iterativeScans = check;
+      check.catch(() => (this.iterativeScans = undefined));
+    }
     return this.iterativeScans;
   }
 

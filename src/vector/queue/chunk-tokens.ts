@@ -1,5 +1,5 @@
 import { tokenizeWords } from '../../llm/providers/local/index.js';
-import { lookupModelInfo, resolveModelInfo, type TokenizerKind } from '../../llm/registry/model-info.js';
+import { resolveModelInfo, type TokenizerKind } from '../../llm/registry/model-info.js';
 import { estimateTokens } from '../../llm/tokens/token-estimate.js';
 
 type CountTokens = (text: string) => number;
@@ -21,7 +21,7 @@ function tokenizerOf(model: string): TokenizerKind {
   if (slash <= 0) return 'estimate';
   const provider = model.slice(0, slash);
   const name = model.slice(slash + 1);
-  return (lookupModelInfo(provider, name) ?? resolveModelInfo(provider, name)).tokenizer;
+  return resolveModelInfo(provider, name).tokenizer;
 }
 
 /**
