@@ -17,7 +17,8 @@ import { createFreshDatabase } from '../support/test-database.js';
  * Runs every runnable block of docs/*.md (convention: docs/README.md, parser: test/support/doc-snippets.ts)
  * against a real gateway: PostgreSQL, Redis, the OpenAI and Anthropic fakes as upstreams, an admin key,
  * and the `GATEWAY_CONFIG` the docs show. Snippets see BASE_URL, API_KEY (an issued key) and
- * ADMIN_API_KEY; each must exit 0 and print what its output block says.
+ * ADMIN_API_KEY; each must exit 0 and print what its output block says. DOC_TEST_SHOW=1 prints every
+ * snippet's output (handy when writing the output blocks).
  */
 const ROOT = resolve(__dirname, '../..');
 const DOCS = join(ROOT, 'docs');
