@@ -28,4 +28,7 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testTimeout: 60000,
   collectCoverageFrom: ['src/**/*.ts', '!src/**/*.spec.ts'],
+  // Applied when coverage is collected (`npm run test:cov`); raised as coverage rises, never lowered.
+  // Measured 2026-11-25: lines 94.2 %, statements 91.7 %, functions 91.8 %, branches 82.8 %.
+  coverageThreshold: { global: { lines: 93, statements: 90, functions: 90, branches: 81 } },
 };
