@@ -15,6 +15,14 @@ const suites = [
     script: join(here, 'cache', 'run.mjs'),
   },
   { name: 'routing (alias with three targets vs a direct model)', script: join(here, 'routing', 'run.mjs') },
+  {
+    name: 'peer (the fake direct, the undici floor, this gateway and Portkey under the same load)',
+    script: join(here, 'peer', 'run.mjs'),
+  },
+  {
+    name: 'stress (2,000 SSE streams and 2,000 WebSockets with upstream faults)',
+    script: join(here, 'stress', 'run.mjs'),
+  },
 ];
 const only = process.argv[2];
 

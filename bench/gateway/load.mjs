@@ -11,25 +11,37 @@ const PATH = '/v1/chat/completions';
 
 /**
  * The request a target receives: the same JSON for all, the model named as that target expects it,
- * and a bearer key only when the target wants one.
+ * a bearer key only when the target wants one, and any `headers` of its own. The fake echoes
+ * `content` word by word (one stream delta per word).
  */
-export function chatRequest({ model, stream, apiKey }) {
-  const body = { model, messages: [{ role: 'user', content: 'hello there' }] };
+export function chatRequest({ model, stream, apiKey, content = 'hello there', headers: extra = {} }) {
+  const body = { model, messages: [{ role: 'user', content }] };
   if (stream) body.stream = true;
-  const headers = { 'content-type': 'application/json' };
+  const headers = { 'content-type': 'application/json', ...extra };
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
   return { method: 'POST', path: PATH, headers, body: JSON.stringify(body) };
 }
 
 /**
  * One autocannon run; returns req/s over the measured window, the float latencies of the answers
- * `isOk` accepts (2xx by default) and every status seen.
+ * `isOk` accepts (2xx by default) and every status seen. With `warmupSeconds`, the run lasts that
+ * much longer on the same connections and only answers that arrive after it are measured (req/s,
+ * latencies, statuses); `errors` and `timeouts` are autocannon's totals, warm-up included.
  */
-export async function hammer({ origin, request, connections, seconds, isOk = (s) => s >= 200 && s < 300 }) {
+export async function hammer({
+  origin,
+  request,
+  connections,
+  seconds,
+  warmupSeconds = 0,
+  isOk = (s) => s >= 200 && s < 300,
+}) {
   const latencies = [];
   const statuses = {};
   let failed = 0;
+  let warmupAnswers = 0;
   const startedAt = performance.now();
+  const measureFrom = startedAt + warmupSeconds * 1000;
   const run = autocannon({
     url: origin + request.path,
     method: request.method,
@@ -37,34 +49,49 @@ export async function hammer({ origin, request, connections, seconds, isOk = (s)
     body: request.body,
     connections,
     pipelining: 1,
-    duration: seconds,
+    duration: warmupSeconds + seconds,
   });
   run.on('response', (_client, status, _bytes, ms) => {
+    if (warmupSeconds > 0 && performance.now() < measureFrom) {
+      warmupAnswers++;
+      return;
+    }
     statuses[status] = (statuses[status] ?? 0) + 1;
     if (isOk(status)) latencies.push(ms);
     else failed++;
   });
   const result = await run;
-  const wallSeconds = (performance.now() - startedAt) / 1000;
+  const endedAt = performance.now();
+  const wallSeconds = (endedAt - startedAt) / 1000;
+  const measuredSeconds = warmupSeconds > 0 ? (endedAt - measureFrom) / 1000 : result.duration;
   return {
     wallSeconds,
-    seconds: result.duration,
+    seconds: measuredSeconds,
     ok: latencies.length,
-    reqPerSec: latencies.length / result.duration,
+    reqPerSec: latencies.length / measuredSeconds,
     latencies,
     latency: summarize(latencies),
     statuses,
     non2xx: failed,
     errors: result.errors,
     timeouts: result.timeouts,
+    ...(warmupSeconds > 0 ? { warmupAnswers } : {}),
   };
 }
 
 /**
  * `connections` loops, each sending the next request when the previous one ends, for `seconds`
- * after `warmupSeconds` (new sockets to the target are opened during the warm-up).
+ * after `warmupSeconds` (new sockets to the target are opened during the warm-up). `keepRaw` adds
+ * the measured first-byte and total times (`raw`), e.g. to pool several rounds.
  */
-export async function firstByteLoop({ origin, request, connections, seconds, warmupSeconds }) {
+export async function firstByteLoop({
+  origin,
+  request,
+  connections,
+  seconds,
+  warmupSeconds,
+  keepRaw = false,
+}) {
   const pool = new Pool(origin, { connections, pipelining: 1 });
   const firstByte = [];
   const total = [];
@@ -87,7 +114,13 @@ export async function firstByteLoop({ origin, request, connections, seconds, war
   } finally {
     await pool.close();
   }
-  return { requests: total.length, failures, firstByte: summarize(firstByte), total: summarize(total) };
+  const result = {
+    requests: total.length,
+    failures,
+    firstByte: summarize(firstByte),
+    total: summarize(total),
+  };
+  return keepRaw ? { ...result, raw: { firstByte, total } } : result;
 }
 
 async function timeOne(pool, request) {

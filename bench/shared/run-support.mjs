@@ -97,12 +97,21 @@ export function compileFakes({ root, workDir }) {
 
 /**
  * Starts bench/gateway/fake-server.mjs on `cpu` with `latencyMs` before its headers, tracked in
- * `children`. `setLatency(ms)` changes that (a no-op when unchanged; `announce` logs each change).
+ * `children`; `args` are its options (e.g. `['--fault-rate', '0.1']`). `setLatency(ms)` changes the
+ * delay (a no-op when unchanged; `announce` logs each change); `stats()` resolves with its counters.
  */
-export async function startFake({ fakesDir, latencyMs, cpu, children, timeoutMs, announce = false }) {
+export async function startFake({
+  fakesDir,
+  latencyMs,
+  cpu,
+  children,
+  timeoutMs,
+  announce = false,
+  args = [],
+}) {
   const child = track(
     children,
-    spawnPinned({ name: 'fake upstream', cpu, args: [FAKE_SERVER, fakesDir, String(latencyMs)] }),
+    spawnPinned({ name: 'fake upstream', cpu, args: [FAKE_SERVER, fakesDir, String(latencyMs), ...args] }),
   );
   const [, url] = await waitForLine(child, /^READY (\S+)$/m, timeoutMs);
   let current = latencyMs;
@@ -114,7 +123,12 @@ export async function startFake({ fakesDir, latencyMs, cpu, children, timeoutMs,
     current = ms;
     if (announce) console.log(`fake upstream: ${ms} ms before headers`);
   };
-  return { child, url, setLatency };
+  const stats = async () => {
+    const answer = waitForLine(child, /^STATS (.+)$/m, 5000);
+    child.stdin.write('stats\n');
+    return JSON.parse((await answer)[1]);
+  };
+  return { child, url, setLatency, stats };
 }
 
 /**
