@@ -4,7 +4,14 @@ import type { Logger } from 'pino';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ROOT_LOGGER } from '../common/logging/logger.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { chunkTableName, chunkTableStatements, distanceOrder, MAX_DIMENSION } from './chunk-table.js';
+import {
+  type ChunkQuery,
+  type SearchStatement,
+  searchStatement,
+  vectorLiteral,
+} from './chunk-search.statement.js';
+
+import { chunkTableName, chunkTableStatements, MAX_DIMENSION } from './chunk-table.js';
 
 /** One chunk to store, in document order. */
 export interface NewChunk {
@@ -22,17 +29,6 @@ export interface ChunkOwner {
   tenant: string;
   metadata: Record<string, unknown> | null;
   embeddingModel: string;
-}
-
-export interface ChunkQuery {
-  collectionId: string;
-  dimension: number;
-  embedding: readonly number[];
-  /** Already bounded (1..100) by the caller. */
-  topK: number;
-  minScore?: number;
-  /** Metadata containment (`metadata @> filter`). */
-  filter?: Record<string, unknown>;
 }
 
 export interface ChunkHit {
@@ -62,13 +58,6 @@ interface HitRow {
 
 /** Rows per INSERT: 5 parameters each, far below PostgreSQL's 65,535 per statement. */
 const INSERT_BATCH = 500;
-/** Without iterative scans (pgvector < 0.8), filtered searches fetch this many times top_k first. */
-const OVERFETCH_FACTOR = 10;
-const OVERFETCH_MAX = 1000;
-
-export function vectorLiteral(v: readonly number[]): string {
-  return `[${v.join(',')}]`;
-}
 
 /**
  * Chunks and their embeddings, in one table per dimension (`document_chunks_d<dim>`), created on
@@ -141,45 +130,10 @@ export class ChunkStore {
 
   /** The nearest chunks of one collection, best first. */
   async search(q: ChunkQuery): Promise<ChunkHit[]> {
-    const table = await this.table(q.dimension);
-    const iterative = await this.supportsIterativeScans();
-    const params: unknown[] = [vectorLiteral(q.embedding), q.collectionId];
-    let where = 'collection_id = $2';
-    if (q.filter && Object.keys(q.filter).length > 0) {
-      params.push(JSON.stringify(q.filter));
-      where += ` AND metadata @> $${params.length}::jsonb`;
-    }
-    // Without iterative scans the index stops after ef_search candidates, before the WHERE clause
-    // runs: fetch more, then cut to top_k.
-    const fetch = iterative ? q.topK : Math.min(OVERFETCH_MAX, q.topK * OVERFETCH_FACTOR);
-    params.push(fetch);
-    const limitParam = `$${params.length}`;
-    params.push(q.topK);
-    const topKParam = `$${params.length}`;
-    params.push(q.minScore === undefined ? 2 : 1 - q.minScore);
-    const maxDistanceParam = `$${params.length}`;
-    const order = distanceOrder(q.dimension, '$1');
-    const efSearch = Math.max(this.config.documents.efSearch, iterative ? 0 : fetch);
+    const s = await this.statement(q);
     const rows = await this.db.transaction(async (m): Promise<HitRow[]> => {
-      await m.query("SELECT set_config('hnsw.ef_search', $1, true)", [String(efSearch)]);
-      if (iterative) await m.query("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)");
-      // MATERIALIZED keeps the index scan in the inner query; relaxed order is re-sorted outside.
-      return m.query(
-        `WITH hits AS MATERIALIZED (
-           SELECT chunk_id, document_id, text, metadata, position, heading_path, token_count,
-                  embedding <=> $1::vector AS distance
-             FROM ${table}
-            WHERE ${where}
-            ORDER BY ${order}
-            LIMIT ${limitParam}
-         )
-         SELECT h.*, d.source_name
-           FROM hits h JOIN documents d ON d.id = h.document_id
-          WHERE h.distance <= ${maxDistanceParam}
-          ORDER BY h.distance, h.chunk_id
-          LIMIT ${topKParam}`,
-        params,
-      );
+      await this.applySettings(m, s.settings);
+      return m.query(s.sql, s.params);
     });
     return rows.map((r) => ({
       chunkId: r.chunk_id,
@@ -192,6 +146,30 @@ export class ChunkStore {
       tokenCount: r.token_count,
       sourceName: r.source_name,
     }));
+  }
+
+  /** The plan PostgreSQL picks for a search, as EXPLAIN prints it (for operators and tests). */
+  async explain(q: ChunkQuery): Promise<string> {
+    const s = await this.statement(q);
+    const rows = await this.db.transaction(async (m): Promise<Array<{ 'QUERY PLAN': string }>> => {
+      await this.applySettings(m, s.settings);
+      return m.query(`EXPLAIN ${s.sql}`, s.params);
+    });
+    return rows.map((r) => r['QUERY PLAN']).join('\n');
+  }
+
+  private async statement(q: ChunkQuery): Promise<SearchStatement> {
+    return searchStatement({
+      table: await this.table(q.dimension),
+      query: q,
+      iterative: await this.supportsIterativeScans(),
+      efSearch: this.config.documents.efSearch,
+    });
+  }
+
+  /** Transaction-local settings (`set_config(…, true)` is SET LOCAL with bind parameters). */
+  private async applySettings(m: EntityManager, settings: ReadonlyArray<[string, string]>): Promise<void> {
+    for (const [name, value] of settings) await m.query('SELECT set_config($1, $2, true)', [name, value]);
   }
 
   /** Whether the installed pgvector has `hnsw.iterative_scan` (0.8.0 and later). */

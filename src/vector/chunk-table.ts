@@ -5,8 +5,8 @@
  */
 
 /** HNSW graph degree and build-time candidate list (pgvector's `m`, `ef_construction`); see README. */
-export const HNSW_M = 16;
-export const HNSW_EF_CONSTRUCTION = 64;
+export const HNSW_M = 24;
+export const HNSW_EF_CONSTRUCTION = 100;
 
 /** pgvector indexes `vector` up to 2,000 dimensions and `halfvec` up to 4,000. */
 const VECTOR_INDEX_MAX = 2000;

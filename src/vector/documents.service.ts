@@ -155,9 +155,16 @@ export class DocumentsService {
     item: UploadItem,
     type: DocumentType,
   ): Promise<UploadOutcome> {
+    const hash = createHash('sha256').update(item.bytes).digest('hex');
+    // A duplicate needs no place in the queue, so it is answered even when the queue is full.
+    const known: Array<{ id: string; status: DocumentStatus }> = await this.db.query(
+      'SELECT id, status FROM documents WHERE collection_id = $1 AND content_hash = $2',
+      [collection.id, hash],
+    );
+    const existing = known[0];
+    if (existing && existing.status !== 'failed') return existing;
     if (!this.queue.tryReserve()) throw queueFull();
     try {
-      const hash = createHash('sha256').update(item.bytes).digest('hex');
       const stored = await this.insertOrFind(collection, item, type, hash);
       if (stored.queued) this.queue.enqueue(stored.id);
       else this.queue.release();

@@ -14,7 +14,7 @@ import { chunkTokenCounter } from './chunk-tokens.js';
 import { EmbeddingBatcher } from './embedding-batcher.js';
 
 /** A partly filled embedding batch waits this long for chunks of other documents. */
-const COALESCE_WINDOW_MS = 5;
+const COALESCE_WINDOW_MS = 10;
 /** Retryable embedder failures (429, 503, timeouts) are tried this many times in all. */
 const EMBED_ATTEMPTS = 3;
 const EMBED_BACKOFF = { baseMs: 500, maxMs: 8_000, retryAfterCapMs: 30_000 };
