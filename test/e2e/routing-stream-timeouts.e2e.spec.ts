@@ -91,7 +91,7 @@ aliases:
     fakeA.setReply({ chunks: BIG_CHUNKS });
     const { res, chunks, ended } = await openStream(gw.baseUrl, 'idle');
     expect(res.statusCode).toBe(200);
-    await waitFor(() => chunks.reduce((n, c) => n + c.length, 0) >= 64 * 1024, 5000);
+    await waitFor(() => chunks.reduce((n, c) => n + c.length, 0) >= 64 * 1024, 15_000);
     res.pause();
     // Well over idle_ms without reading: time itself is what is tested.
     await sleep(1200);
