@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ResponseCacheService } from '../../src/cache/response-cache.service.js';
+import { ADMIN_PRINCIPAL, type Principal } from '../../src/auth/principal.js';
 import { ContextCacheRefs } from '../../src/llm/context/context-cache-refs.js';
+import { ContextRetriever } from '../../src/llm/context/context-retriever.port.js';
 import { documentsApi, type DocumentView } from '../support/documents-api.js';
 import { buildPdf } from '../support/pdf-fixture.js';
 import { startApp, type RunningApp } from '../support/test-app.js';
@@ -460,6 +462,52 @@ describe('documents (real Postgres)', () => {
         ADMIN_KEY,
       );
       expect(adminList.json.data.map((d) => d.id)).toEqual([doc.id]);
+    });
+  });
+
+  describe('the ContextRetriever (chat context)', () => {
+    it("retrieves from the caller's own collection, and 404s an unknown or foreign one", async () => {
+      const doc = await uploadProcessed('retrieval', {
+        text: GUIDE_MD,
+        mime: 'text/markdown',
+        source_name: 'guide.md',
+        metadata: { lang: 'en' },
+      });
+      const retriever = gw.app.get(ContextRetriever, { strict: false });
+      const tenantA: Principal = {
+        keyId: keyAId,
+        name: 'tenant-a',
+        scopes: new Set(['documents']),
+        limits: {},
+      };
+      const chunks = await retriever.retrieve(tenantA, {
+        collection: 'retrieval',
+        query: 'npm ci npm start',
+        topK: 2,
+      });
+      expect(chunks[0]).toMatchObject({
+        documentId: doc.id,
+        source: 'guide.md',
+        headingPath: ['Gateway guide', 'Install'],
+        metadata: { lang: 'en' },
+      });
+      expect(chunks[0]?.tokenCount).toBeGreaterThan(0);
+      expect(chunks[0]?.score).toBeGreaterThan(chunks[1]?.score ?? 0);
+      expect(
+        await retriever.retrieve(tenantA, {
+          collection: 'retrieval',
+          query: 'npm',
+          topK: 5,
+          filter: { lang: 'de' },
+        }),
+      ).toEqual([]);
+      await expect(
+        retriever.retrieve(tenantA, { collection: 'missing', query: 'npm', topK: 2 }),
+      ).rejects.toMatchObject({ code: 'not_found' });
+      // The admin's own collections are the admin's: A's is not among them.
+      await expect(
+        retriever.retrieve(ADMIN_PRINCIPAL, { collection: 'retrieval', query: 'npm', topK: 2 }),
+      ).rejects.toMatchObject({ code: 'not_found' });
     });
   });
 
