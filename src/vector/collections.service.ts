@@ -8,6 +8,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ChatCacheService } from '../llm/chat-cache.service.js';
 import { EmbeddingsService } from '../llm/embeddings.service.js';
 import { ChunkStore } from './chunk-store.js';
+import { MAX_DIMENSION } from './chunk-table.js';
 import { CollectionEntity } from './collection.entity.js';
 import { IngestQueue } from './queue/ingest-queue.js';
 
@@ -96,6 +97,12 @@ export class CollectionsService {
     const dimension = vectors[0]?.length ?? 0;
     if (dimension < 1) {
       throw new GatewayError('upstream_error', `The embedder ${model} returned no embedding.`);
+    }
+    if (dimension > MAX_DIMENSION) {
+      throw new GatewayError(
+        'unsupported',
+        `The embedder ${model} returns ${dimension} dimensions; pgvector stores at most ${MAX_DIMENSION}.`,
+      );
     }
     return dimension;
   }

@@ -209,6 +209,58 @@ describe('document ingestion queue (real Postgres, remote embedder)', () => {
     expect((await api.settled(up.json.id)).status).toBe('processed');
   });
 
+  it('larger dimensions: a halfvec index up to 4,000, exact search beyond; a collection keeps its model', async () => {
+    const large = await boot({ EMBEDDING_MODEL: 'openai/text-embedding-3-large' });
+    const doc = await large.api.settled(
+      (
+        await large.api.call<Accepted>('POST', '/api/collections/wide/documents', undefined, {
+          text: paragraphs('halfvec', 3),
+        })
+      ).json.id,
+    );
+    expect(doc.status).toBe('processed');
+    const wide = await large.api.search('wide', { query: 'halfvec matters for reason number 2', top_k: 1 });
+    expect(wide.json.results[0]?.text).toContain('reason number 2');
+    await large.gw.close();
+    running.splice(0);
+
+    const huge = await boot({ EMBEDDING_MODEL: 'local/hash-4096' });
+    const hugeDoc = await huge.api.settled(
+      (
+        await huge.api.call<Accepted>('POST', '/api/collections/huge/documents', undefined, {
+          text: paragraphs('exact', 3),
+        })
+      ).json.id,
+    );
+    expect(hugeDoc.status).toBe('processed');
+    const exact = await huge.api.search('huge', { query: 'exact matters for reason number 1', top_k: 1 });
+    expect(exact.json.results[0]?.text).toContain('reason number 1');
+    // The existing collection still embeds with its own model, whatever EMBEDDING_MODEL says now.
+    const later = await huge.api.settled(
+      (
+        await huge.api.call<Accepted>('POST', '/api/collections/wide/documents', undefined, {
+          text: paragraphs('later', 2),
+        })
+      ).json.id,
+    );
+    expect(later.status).toBe('processed');
+    const models = await queryOnce<{ embedding_model: string; dimension: number }>(
+      db.url,
+      'SELECT embedding_model, dimension FROM documents WHERE id = $1',
+      [later.id],
+    );
+    expect(models).toEqual([{ embedding_model: 'openai/text-embedding-3-large', dimension: 3072 }]);
+
+    const indexes = await queryOnce<{ tablename: string; indexdef: string }>(
+      db.url,
+      "SELECT tablename, indexdef FROM pg_indexes WHERE indexname LIKE 'document_chunks_d%_hnsw' ORDER BY tablename",
+    );
+    const byTable = Object.fromEntries(indexes.map((i) => [i.tablename, i.indexdef]));
+    expect(byTable.document_chunks_d3072).toContain('halfvec_cosine_ops');
+    expect(byTable.document_chunks_d3072).toContain("m='24'");
+    expect(byTable.document_chunks_d4096).toBeUndefined();
+  });
+
   it('coalesces the chunks of several small documents into shared embedding calls', async () => {
     const { api } = await boot({ INGEST_CONCURRENCY: '8', EMBED_CONCURRENCY: '1', EMBED_BATCH_SIZE: '64' });
     await api.settled(
