@@ -14,6 +14,8 @@ export const PALETTE = [
   '#8c564b',
   '#17becf',
   '#7f7f7f',
+  '#e377c2',
+  '#bcbd22',
 ];
 
 /**
