@@ -37,9 +37,19 @@ export class IngestQueue implements OnApplicationBootstrap, BeforeApplicationShu
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const rows: Array<{ id: string }> = await this.db.query(
-      "SELECT id FROM documents WHERE status IN ('pending', 'processing') ORDER BY created_at, id",
-    );
+    let rows: Array<{ id: string }>;
+    try {
+      rows = await this.db.query(
+        "SELECT id FROM documents WHERE status IN ('pending', 'processing') ORDER BY created_at, id",
+      );
+    } catch (err) {
+      // Not migrated yet (DB_MIGRATE_ON_BOOT=false): the rest of the gateway still starts.
+      this.log.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'unfinished documents could not be resumed',
+      );
+      return;
+    }
     // Already accepted: resumed even beyond the bound (new uploads wait until there is room again).
     for (const { id } of rows) this.push(id);
     if (rows.length > 0) this.log.info({ documents: rows.length }, 'resuming unfinished documents');
