@@ -21,7 +21,7 @@ export class DocumentsController {
     summary: 'A document and its processing status (`pending`, `processing`, `processed`, `failed`)',
   })
   @ApiOkResponse({ type: DocumentDto })
-  @ApiErrorResponses(401, 403, 404)
+  @ApiErrorResponses(400, 401, 403, 404)
   async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<DocumentDto> {
     const { document, collection } = await this.documents.get(principal, id);
     return toDocumentDto(document, collection);
@@ -31,7 +31,7 @@ export class DocumentsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a document, its chunks and the cached answers built on it' })
   @ApiNoContentResponse()
-  @ApiErrorResponses(401, 403, 404)
+  @ApiErrorResponses(400, 401, 403, 404)
   async remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
     await this.documents.remove(principal, id);
   }
