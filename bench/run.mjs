@@ -16,6 +16,10 @@ const suites = [
   },
   { name: 'routing (alias with three targets vs a direct model)', script: join(here, 'routing', 'run.mjs') },
   {
+    name: 'vector (ingest throughput, search latency and recall at 100k chunks)',
+    script: join(here, 'vector', 'run.mjs'),
+  },
+  {
     name: 'peer (the fake direct, the undici floor, this gateway and Portkey under the same load)',
     script: join(here, 'peer', 'run.mjs'),
   },
