@@ -95,7 +95,7 @@ const SEARCH = { concurrencies: [1, 10], seconds: 10, warmupSeconds: 2, topK: 10
 const SQL_SECONDS = 5;
 const EF_SEARCH = 100; // the gateway's VECTOR_EF_SEARCH default, which the search phase runs with
 const RECALL = { queries: 100, seed: 99, efSearch: [40, 100, 200], k: 10 };
-export const TARGETS = { ingestChunksPerSec: 2000, searchP99Ms: 20 };
+const TARGETS = { ingestChunksPerSec: 2000, searchP99Ms: 20 };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
