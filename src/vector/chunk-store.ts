@@ -169,7 +169,9 @@ export class ChunkStore {
 
   /** Transaction-local settings (`set_config(…, true)` is SET LOCAL with bind parameters). */
   private async applySettings(m: EntityManager, settings: ReadonlyArray<[string, string]>): Promise<void> {
-    for (const [name, value] of settings) await m.query('SELECT set_config($1, $2, true)', [name, value]);
+    // One round trip for all of them.
+    const calls = settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`);
+    await m.query(`SELECT ${calls.join(', ')}`, settings.flat());
   }
 
   /** Whether the installed pgvector has `hnsw.iterative_scan` (0.8.0 and later). */
