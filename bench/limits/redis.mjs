@@ -5,6 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { cpuSeconds } from '../gateway/procs.mjs';
 
 const CLI_TIMEOUT_MS = 10_000;
+// SCAN output of a run's keys (e.g. the soak's cache entries) exceeds execFileSync's 1 MB default.
+const CLI_MAX_BUFFER = 256 * 2 ** 20;
 const DELETE_CHUNK = 500;
 /** INFO is ours (the snapshots themselves), never the gateway's. */
 const OWN_COMMANDS = new Set(['info']);
@@ -13,6 +15,7 @@ function cli(url, args) {
   return execFileSync('redis-cli', ['-u', url, ...args], {
     encoding: 'utf8',
     timeout: CLI_TIMEOUT_MS,
+    maxBuffer: CLI_MAX_BUFFER,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

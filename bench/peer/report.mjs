@@ -102,13 +102,13 @@ export function renderMarkdown(r) {
     '',
     '## Memory (MB; "tree" adds child processes: the gateway forks its embedded PostgreSQL)',
     '',
-    '| target | after boot, main | after boot, tree | peak under load, tree | at the end, tree |',
-    '|---|---:|---:|---:|---:|',
+    '| target | after boot, main | after boot, tree | peak under load, main | peak under load, tree | at the end, tree |',
+    '|---|---:|---:|---:|---:|---:|',
   );
   for (const t of c.targets) {
     lines.push(
       `| ${LABEL[t]} | ${fmt(r.memory.bootRss[t]?.mainMb, 0)} | ${fmt(r.memory.bootRss[t]?.treeMb, 0)} | ` +
-        `${fmt(r.memory.peakTreeRssMb[t], 0)} | ${fmt(r.memory.endRss[t]?.treeMb, 0)} |`,
+        `${fmt(r.memory.peakMainRssMb?.[t], 0)} | ${fmt(r.memory.peakTreeRssMb[t], 0)} | ${fmt(r.memory.endRss[t]?.treeMb, 0)} |`,
     );
   }
   const failing = r.cells.filter((x) => x.failed > 0);

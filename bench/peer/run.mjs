@@ -2,7 +2,7 @@
 // Usage: npm run build && node bench/run.mjs peer   (or `node bench/peer/run.mjs`)
 //
 //   direct  - the OpenAI fake (test/support/fakes via bench/gateway/fake-server.mjs), 20 ms before
-//             its headers, then the answer; streamed, one SSE delta per word (12 frames in all)
+//             its headers, then the answer; streamed, one SSE delta per word (16 frames in all)
 //   floor   - bench/gateway/floor.mjs: node:http + undici Pool, JSON re-serialised, stream piped
 //   gateway - this gateway, from a copy of dist/ (auth off on loopback, CACHE_DEFAULT_MODE=off,
 //             embedded PostgreSQL), booted twice: the first boot creates its database
@@ -71,7 +71,7 @@ function timing(connections) {
     : { warmup: 1, seconds: SECONDS, ttfbWarmup: 0.5, ttfbSeconds: QUICK ? 1 : 1.5 };
 }
 const RSS_SAMPLE_MS = 100;
-// "Echo: " + these 10 words: 11 deltas, so a stream is role + 11 deltas + finish + [DONE].
+// "Echo:" + these 12 words: 13 deltas, so a stream is role + 13 deltas + finish + [DONE] (16 frames).
 const USER_MESSAGE = 'please send this short answer back to me in several small chunks';
 // Per round: 8 load cells x 4 targets x 4-5 s + 4 TTFB cells x 4 x 2-3.5 s + 2 x 4 x 4 s = 206 s.
 const DEADLINE_MS = 600_000;
@@ -171,7 +171,14 @@ async function main() {
   sampler.stop();
   const endRss = Object.fromEntries(TARGET_NAMES.map((n) => [n, rssOf(targets[n].pid)]));
 
-  const report = buildReport({ rows, ttfbRows, bootRss, endRss, peaks: sampler.overall() });
+  const report = buildReport({
+    rows,
+    ttfbRows,
+    bootRss,
+    endRss,
+    peaks: sampler.overall(),
+    mainPeaks: sampler.overallMain(),
+  });
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(path.join(resultsDir, 'peer.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(path.join(resultsDir, 'peer.md'), renderMarkdown(report));
@@ -274,16 +281,21 @@ function rssOf(pid) {
   return { mainMb: round1(main), treeMb: round1(tree) };
 }
 
-/** Peak VmRSS of each target's process tree, per phase (`phase()` returns and resets) and overall. */
+/**
+ * Peak VmRSS of each target's process tree, per phase (`phase()` returns and resets) and overall;
+ * `overallMain()`: the overall peaks of the target processes alone.
+ */
 function treeRssSampler(targets) {
   let phase = {};
   const overall = {};
+  const overallMain = {};
   const sample = () => {
     for (const t of Object.values(targets)) {
-      const mb = treeRssMb(t.pid).tree;
-      if (!Number.isFinite(mb)) continue;
-      phase[t.name] = Math.max(phase[t.name] ?? 0, mb);
-      overall[t.name] = Math.max(overall[t.name] ?? 0, mb);
+      const { main, tree } = treeRssMb(t.pid);
+      if (!Number.isFinite(tree)) continue;
+      phase[t.name] = Math.max(phase[t.name] ?? 0, tree);
+      overall[t.name] = Math.max(overall[t.name] ?? 0, tree);
+      overallMain[t.name] = Math.max(overallMain[t.name] ?? 0, main);
     }
   };
   const timer = setInterval(sample, RSS_SAMPLE_MS);
@@ -295,6 +307,7 @@ function treeRssSampler(targets) {
       return out;
     },
     overall: () => Object.fromEntries(Object.entries(overall).map(([k, v]) => [k, round1(v)])),
+    overallMain: () => Object.fromEntries(Object.entries(overallMain).map(([k, v]) => [k, round1(v)])),
     stop: () => clearInterval(timer),
   };
 }
@@ -389,7 +402,7 @@ function mergeCounts(list) {
   return out;
 }
 
-function buildReport({ rows, ttfbRows, bootRss, endRss, peaks }) {
+function buildReport({ rows, ttfbRows, bootRss, endRss, peaks, mainPeaks }) {
   const cells = aggregate(rows);
   const ttfb = aggregateTtfb(ttfbRows);
   const report = {
@@ -427,7 +440,7 @@ function buildReport({ rows, ttfbRows, bootRss, endRss, peaks }) {
         headers: { ...portkeyHeaders('<fake>'), authorization: 'Bearer <bench key>' },
       },
     },
-    memory: { bootRss, endRss, peakTreeRssMb: peaks },
+    memory: { bootRss, endRss, peakTreeRssMb: peaks, peakMainRssMb: mainPeaks },
     cells,
     ttfb,
     rounds: rows.map(({ latencies: _l, ...rest }) => rest),
@@ -488,13 +501,16 @@ function headline(report) {
       },
     };
     out.byMode[mode] = h;
+    const x = (v) => (v === null ? 'n/a' : `${v}×`);
+    const ms = (v) => (v === null ? 'n/a' : `${v} ms`);
+    const rps = (v) => (v === null ? 'n/a' : Math.round(v));
     out.lines.push(
-      `${mode}: gateway/Portkey throughput ${h.gatewayVsPortkey.saturationThroughput}x at saturation ` +
-        `(${sat.gateway} vs ${sat.portkey} req/s), ${h.gatewayVsPortkey.c1000Throughput}x at c1000; ` +
-        `added p50 at c50: gateway ${addedAt.gateway.p50} ms, Portkey ${addedAt.portkey.p50} ms`,
-      `${mode}: gateway/floor throughput ${h.gatewayVsFloor.saturationThroughput}x at saturation ` +
-        `(${sat.gateway} vs ${sat.floor} req/s), ${h.gatewayVsFloor.c1000Throughput}x at c1000; ` +
-        `added p50 at c50: gateway ${addedAt.gateway.p50} ms, floor ${addedAt.floor.p50} ms`,
+      `${mode}: gateway ÷ Portkey throughput ${x(h.gatewayVsPortkey.saturationThroughput)} at saturation ` +
+        `(${rps(sat.gateway)} vs ${rps(sat.portkey)} req/s), ${x(h.gatewayVsPortkey.c1000Throughput)} at c1000; ` +
+        `added p50 at c50: gateway ${ms(addedAt.gateway.p50)}, Portkey ${ms(addedAt.portkey.p50)}`,
+      `${mode}: gateway ÷ floor throughput ${x(h.gatewayVsFloor.saturationThroughput)} at saturation ` +
+        `(${rps(sat.gateway)} vs ${rps(sat.floor)} req/s), ${x(h.gatewayVsFloor.c1000Throughput)} at c1000; ` +
+        `added p50 at c50: gateway ${ms(addedAt.gateway.p50)}, floor ${ms(addedAt.floor.p50)}`,
     );
   }
   out.failuresTotal = Object.fromEntries(

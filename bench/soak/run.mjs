@@ -101,11 +101,7 @@ let dbCreated = false;
 const cleanupSync = () => {
   for (const child of children) child.kill('SIGKILL');
   if (dbCreated) dropDatabaseSync();
-  try {
-    deletePrefix(REDIS_URL, keyPrefix);
-  } catch {
-    // reported by the normal path; on abort there is nobody to tell
-  }
+  cleanRedis();
 };
 installAbortHandlers({
   children,
@@ -203,7 +199,7 @@ async function main() {
   const outputTail = aliveAtEnd ? undefined : gateway.child.outputTail;
   await stopChild(gateway.child);
   const cleanup = {
-    redis: deletePrefix(REDIS_URL, keyPrefix),
+    redis: cleanRedis(),
     postgres: dropDatabaseSync() ? `database ${dbName} dropped` : `DROP DATABASE ${dbName} failed`,
   };
 
@@ -487,7 +483,8 @@ function renderMarkdown(r) {
       `Postgres connections ${r.settled.pgConnections}, Redis connections ${r.settled.redisConnections}. Peak RSS ` +
       `(VmHWM) ${r.gateway.hwmMb} MB.`,
     '',
-    `Clean-up: Redis keys under the run prefix deleted ${r.cleanup.redis.deleted}, left ${r.cleanup.redis.remaining}; ${r.cleanup.postgres}.`,
+    `Clean-up: Redis keys under the run prefix deleted ${r.cleanup.redis.deleted}, left ${r.cleanup.redis.remaining}` +
+      `${r.cleanup.redis.error ? ` (failed: ${r.cleanup.redis.error})` : ''}; ${r.cleanup.postgres}.`,
     '',
     "Connections are the gateway process's own established TCP sockets (its socket inodes in /proc/<pid>/fd matched in " +
       '/proc/net/tcp and tcp6) to the fake, PostgreSQL and Redis; "Postgres conns" is also read from pg_stat_activity ' +
@@ -561,6 +558,15 @@ function psqlArgs(db, sql) {
     '-tAc',
     sql,
   ];
+}
+
+/** Deletes the run's Redis keys; a failure is reported in the results, not thrown. */
+function cleanRedis() {
+  try {
+    return deletePrefix(REDIS_URL, keyPrefix);
+  } catch (err) {
+    return { deleted: null, remaining: null, error: err.message.split('\n')[0] };
+  }
 }
 
 function dropDatabaseSync() {
