@@ -3,6 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { DataSource, QueryDeepPartialEntity, Repository } from 'typeorm';
 import { isAdmin, type Principal, tenantOf } from '../auth/principal.js';
 import { GatewayError } from '../common/errors/gateway-error.js';
+import { returnedRows } from '../database/sql-result.js';
 import { ConversationMessageEntity, type MessageContent } from './conversation-message.entity.js';
 import { ConversationEntity } from './conversation.entity.js';
 
@@ -187,10 +188,7 @@ export class ConversationsService {
   }
 }
 
-/** `UPDATE … RETURNING` through pg answers `[rows, count]`; through other drivers just `rows`. */
 function firstLastSeq(result: unknown): number | undefined {
-  const rows = Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as unknown[]) : result;
-  if (!Array.isArray(rows) || rows.length === 0) return undefined;
-  const v = (rows[0] as { last_seq?: unknown }).last_seq;
+  const v = returnedRows<{ last_seq?: unknown }>(result)[0]?.last_seq;
   return typeof v === 'number' ? v : v === undefined ? undefined : Number(v);
 }

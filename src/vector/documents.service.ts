@@ -10,7 +10,7 @@ import { CollectionsService } from './collections.service.js';
 import { DocumentEntity, type DocumentStatus } from './document.entity.js';
 import { detectDocumentType, type DocumentType } from './ingest/index.js';
 import { IngestQueue } from './queue/ingest-queue.js';
-import { returnedRows } from './sql-result.js';
+import { returnedRows } from '../database/sql-result.js';
 import {
   isRejected,
   tooLarge,

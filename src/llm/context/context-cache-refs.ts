@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { ResponseCacheService } from '../../cache/response-cache.service.js';
 import { ROOT_LOGGER } from '../../common/logging/logger.js';
+import { returnedRows } from '../../database/sql-result.js';
 
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 
@@ -52,10 +53,7 @@ export class ContextCacheRefs implements OnModuleInit, OnModuleDestroy {
       'DELETE FROM cache_document_refs WHERE document_id = ANY($1::uuid[]) RETURNING cache_key',
       [documentIds],
     );
-    // TypeORM's pg driver answers DELETE … RETURNING with [rows, count].
-    const rows = (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as Array<{
-      cache_key: string;
-    }>;
+    const rows = returnedRows<{ cache_key: string }>(result);
     const keys = [...new Set(rows.map((r) => r.cache_key))];
     let purged = 0;
     for (const key of keys) if (await this.cache.delete(key)) purged++;

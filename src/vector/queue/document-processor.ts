@@ -9,7 +9,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { EmbeddingsService } from '../../llm/embeddings.service.js';
 import { ChunkStore, type NewChunk } from '../chunk-store.js';
 import { chunkDocument, type DocumentType, extractDocument } from '../ingest/index.js';
-import { returnedRows } from '../sql-result.js';
+import { returnedRows } from '../../database/sql-result.js';
 import { chunkTokenCounter } from './chunk-tokens.js';
 import { EmbeddingBatcher } from './embedding-batcher.js';
 
