@@ -62,15 +62,16 @@ export class PromptAssembler {
     const context = dto.context ? await this.retrieve(dto, principal, info) : undefined;
     const messages = await this.composeMessages(dto, system, context?.message, conversation, info);
     const used = template ? { name: template.name, version: template.version } : undefined;
+    const templateScope = template
+      ? `|template:${template.shared ? 'shared:' : ''}${template.name}@${template.version}`
+      : '';
     return {
       messages,
       conversationId: conversation?.id,
       template: used,
       sources: context?.used,
       contextDocumentIds: context ? [...new Set(context.used.map((c) => c.documentId))] : undefined,
-      cacheScope:
-        (used ? `|template:${used.name}@${used.version}` : '') +
-        (context ? `|context:${contextFingerprint(context.used)}` : ''),
+      cacheScope: templateScope + (context ? `|context:${contextFingerprint(context.used)}` : ''),
     };
   }
 

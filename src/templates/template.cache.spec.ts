@@ -43,8 +43,8 @@ describe('LruMap', () => {
 describe('TemplateCache', () => {
   it('keeps name mappings until they expire', () => {
     const cache = new TemplateCache();
-    cache.rememberRef('t', 'n', undefined, { id: 'r1', version: 1 }, cache.generation, 1_000);
-    expect(cache.ref('t', 'n', undefined, 999)).toEqual({ id: 'r1', version: 1 });
+    cache.rememberRef('t', 'n', undefined, { id: 'r1', tenant: 't', version: 1 }, cache.generation, 1_000);
+    expect(cache.ref('t', 'n', undefined, 999)).toEqual({ id: 'r1', tenant: 't', version: 1 });
     expect(cache.ref('t', 'n', undefined, 1_000)).toBeUndefined();
     expect(cache.stats()).toMatchObject({ refHits: 1, refMisses: 1, refs: 0 });
   });
@@ -53,7 +53,14 @@ describe('TemplateCache', () => {
     const cache = new TemplateCache();
     const generation = cache.generation;
     cache.invalidate('t', 'other');
-    cache.rememberRef('t', 'n', undefined, { id: 'stale', version: 1 }, generation, Number.MAX_SAFE_INTEGER);
+    cache.rememberRef(
+      't',
+      'n',
+      undefined,
+      { id: 'stale', tenant: 't', version: 1 },
+      generation,
+      Number.MAX_SAFE_INTEGER,
+    );
     expect(cache.ref('t', 'n', undefined, 0)).toBeUndefined();
   });
 
@@ -65,8 +72,8 @@ describe('TemplateCache', () => {
       ['t', 'm'],
       ['u', 'n'],
     ]) {
-      cache.rememberRef(tenant, name, undefined, { id: `${tenant}${name}`, version: 2 }, g, 10);
-      cache.rememberRef(tenant, name, 1, { id: `${tenant}${name}1`, version: 1 }, g, 10);
+      cache.rememberRef(tenant, name, undefined, { id: `${tenant}${name}`, tenant, version: 2 }, g, 10);
+      cache.rememberRef(tenant, name, 1, { id: `${tenant}${name}1`, tenant, version: 1 }, g, 10);
       cache.rememberCompiled(compiled(`${tenant}${name}`, tenant, name));
     }
     cache.invalidate('t', 'n');
@@ -79,5 +86,20 @@ describe('TemplateCache', () => {
 
     cache.clearRefs();
     expect(cache.stats()).toMatchObject({ refs: 0, compiled: 2 });
+  });
+
+  it("drops other tenants' mappings to a shared template when the shared template changes", () => {
+    const cache = new TemplateCache();
+    const g = cache.generation;
+    // Readers u and v resolve `n` to the shared row; w has its own `n`, and u reads shared `m` too.
+    cache.rememberRef('u', 'n', undefined, { id: 's-n', tenant: 'shared', version: 3 }, g, 10);
+    cache.rememberRef('v', 'n', 2, { id: 's-n2', tenant: 'shared', version: 2 }, g, 10);
+    cache.rememberRef('w', 'n', undefined, { id: 'w-n', tenant: 'w', version: 1 }, g, 10);
+    cache.rememberRef('u', 'm', undefined, { id: 's-m', tenant: 'shared', version: 1 }, g, 10);
+    cache.invalidate('shared', 'n');
+    expect(cache.ref('u', 'n', undefined, 0)).toBeUndefined();
+    expect(cache.ref('v', 'n', 2, 0)).toBeUndefined();
+    expect(cache.ref('w', 'n', undefined, 0)?.id).toBe('w-n');
+    expect(cache.ref('u', 'm', undefined, 0)?.id).toBe('s-m');
   });
 });

@@ -4,6 +4,8 @@ import type { TemplateDefinition } from './template-definition.js';
 /** Which stored row a name (and optional version) stands for. */
 export interface VersionRef {
   readonly id: string;
+  /** The tenant that owns the row: the reader's own, or the shared templates'. */
+  readonly tenant: string;
   readonly version: number;
 }
 
@@ -92,11 +94,17 @@ export class TemplateCache {
     this.compiled.set(template.id, template);
   }
 
-  /** A template changed (new version) or was deleted. */
+  /**
+   * A template changed (new version) or was deleted: its owner's mappings go, and so do other
+   * tenants' mappings of that name to the owner's rows (readers of a shared template).
+   */
   invalidate(tenant: string, name: string): void {
     this.invalidations++;
     const prefix = `${tenant}\u0000${name}\u0000`;
-    this.refs.deleteWhere((key) => key.startsWith(prefix));
+    const infix = `\u0000${name}\u0000`;
+    this.refs.deleteWhere(
+      (key, entry) => key.startsWith(prefix) || (entry.ref.tenant === tenant && key.includes(infix)),
+    );
     // Rows of a deleted template can no longer be reached; free their memory now.
     this.compiled.deleteWhere((_, t) => t.tenant === tenant && t.name === name);
   }

@@ -32,7 +32,7 @@ import { JsonBodyPipe } from './dto/json-body.pipe.js';
 import type { PromptTemplateEntity } from './prompt-template.entity.js';
 import { TEMPLATE_NAME_PATTERN } from './template-definition.js';
 import { notFound } from './templates.repository.js';
-import { TemplatesService } from './templates.service.js';
+import { SHARED_TEMPLATES, TemplatesService } from './templates.service.js';
 
 const DEFAULT_PAGE_SIZE = 20;
 
@@ -115,7 +115,10 @@ export class TemplatesController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List templates (their latest versions) by name; the admin sees every tenant' })
+  @ApiOperation({
+    summary:
+      "List templates (their latest versions) by name: a key's own and the shared ones; the admin sees every tenant",
+  })
   @ApiOkResponse({ type: TemplateListResponseDto })
   @ApiErrorResponses(400, 401, 403, 404, 500)
   async list(
@@ -127,12 +130,15 @@ export class TemplatesController {
         param: 'offset',
       });
     }
-    const tenant = isAdmin(principal)
-      ? query.tenant
-      : tenantFor(principal, query.tenant, noTenant(query.tenant));
+    // A key lists its own templates and the shared ones; the admin every tenant's, or one tenant's.
+    const tenants = isAdmin(principal)
+      ? query.tenant === undefined
+        ? undefined
+        : [query.tenant]
+      : [tenantFor(principal, query.tenant, noTenant(query.tenant)), SHARED_TEMPLATES];
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.templates.list({
-      tenant,
+      tenants,
       after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
       offset: query.offset,
       limit,

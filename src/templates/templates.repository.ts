@@ -19,7 +19,7 @@ export interface TemplateFields {
 
 export interface ListPage {
   /** Undefined: every tenant (the admin's listing). */
-  tenant?: string;
+  tenants?: readonly string[];
   /** Keyset: the (tenant, name) the previous page ended with. */
   after?: readonly [string, string];
   offset?: number;
@@ -106,7 +106,12 @@ export class TemplatesRepository {
       where: version === undefined ? { tenant, name } : { tenant, name, version },
       order: { version: 'DESC' },
     });
-    return row ? { id: row.id, version: row.version } : undefined;
+    return row ? { id: row.id, tenant, version: row.version } : undefined;
+  }
+
+  /** Whether `tenant` has any version of `name`. */
+  async exists(tenant: string, name: string): Promise<boolean> {
+    return this.repo.exists({ where: { tenant, name } });
   }
 
   async findById(id: string): Promise<PromptTemplateEntity | undefined> {
@@ -147,7 +152,7 @@ export class TemplatesRepository {
       .addOrderBy('t.version', 'DESC')
       .limit(page.limit + 1)
       .offset(page.offset ?? 0);
-    if (page.tenant !== undefined) q.andWhere('t.tenant = :tenant', { tenant: page.tenant });
+    if (page.tenants !== undefined) q.andWhere('t.tenant IN (:...tenants)', { tenants: page.tenants });
     if (page.after) {
       q.andWhere('(t.tenant, t.name) > (:afterTenant, :afterName)', {
         afterTenant: page.after[0],

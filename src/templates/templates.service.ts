@@ -4,11 +4,17 @@ import { GatewayError } from '../common/errors/gateway-error.js';
 import type { PromptTemplateEntity } from './prompt-template.entity.js';
 import { TemplateRenderError } from './renderer/template-nodes.js';
 import { renderTemplate } from './renderer/template-renderer.js';
-import type { CompiledTemplate } from './template.cache.js';
+import type { CompiledTemplate, VersionRef } from './template.cache.js';
 import { defineTemplate, TEMPLATE_NAME_PATTERN, type TemplateDefinition } from './template-definition.js';
 import { TemplatesCacheService } from './templates-cache.service.js';
 import { type ListPage, notFound, TemplatesRepository } from './templates.repository.js';
 import type { JsonSchemaObject } from './variables-schema.js';
+
+/**
+ * The tenant of templates the admin shares with every key (`?tenant=shared` on the admin's requests).
+ * Key ids are UUIDs and the admin's own tenant is `admin`, so no key can own this name.
+ */
+export const SHARED_TEMPLATES = 'shared';
 
 export interface NewTemplate {
   name: string;
@@ -35,6 +41,8 @@ export interface TemplateInvocation {
 export interface RenderedTemplate {
   name: string;
   version: number;
+  /** Whether it was a shared template (the tenant has none of that name). */
+  shared: boolean;
   text: string;
 }
 
@@ -67,7 +75,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /**
  * Stored prompt templates: versions are immutable rows (a PUT appends one), rendered through the
  * compiled-template cache. Tenants are strings (`tenantOf(principal)`); callers decide which tenant a
- * request may address.
+ * request may address. A tenant reads its own templates and, under names it does not use itself,
+ * the shared ones (SHARED_TEMPLATES); only the shared tenant's own writer (the admin) changes those.
  */
 @Injectable()
 export class TemplatesService {
@@ -83,6 +92,8 @@ export class TemplatesService {
       variables: input.variables,
       description: input.description ?? null,
     });
+    // The name may have stood for a shared template for this tenant until now.
+    if (tenant !== SHARED_TEMPLATES) await this.caches.invalidate(tenant, input.name);
     this.remember(row, definition);
     return row;
   }
@@ -91,24 +102,28 @@ export class TemplatesService {
     // With a schema of its own the version is checked before touching the database.
     const own = input.variables === undefined ? undefined : defineTemplate(input.content, input.variables);
     let definition = own;
-    const row = await this.repo.insertNext(tenant, name, (latest) => {
-      const variables = input.variables ?? latest.variables;
-      definition = own ?? defineTemplate(input.content, variables);
-      return {
-        content: input.content,
-        variables,
-        description: input.description === undefined ? latest.description : input.description,
-      };
-    });
+    const row = await this.repo
+      .insertNext(tenant, name, (latest) => {
+        const variables = input.variables ?? latest.variables;
+        definition = own ?? defineTemplate(input.content, variables);
+        return {
+          content: input.content,
+          variables,
+          description: input.description === undefined ? latest.description : input.description,
+        };
+      })
+      .catch((err: unknown) => this.sharedIsReadOnly(err, tenant, name));
     await this.caches.invalidate(tenant, name);
     if (definition) this.remember(row, definition);
     return row;
   }
 
+  /** As `tenant` sees it: its own template of that name, else a shared one. */
   async get(tenant: string, name: string, version?: number): Promise<TemplateWithVersions> {
-    const template = await this.repo.findVersion(tenant, name, version);
+    const owner = await this.ownerOf(tenant, name);
+    const template = await this.repo.findVersion(owner, name, version);
     if (!template) throw notFound(name, version, version === undefined ? 'name' : 'version');
-    const versions = await this.repo.listVersions(tenant, name);
+    const versions = await this.repo.listVersions(owner, name);
     return { template, latestVersion: versions[0]?.version ?? template.version, versions };
   }
 
@@ -118,8 +133,27 @@ export class TemplatesService {
 
   async remove(tenant: string, name: string): Promise<void> {
     const deleted = await this.repo.deleteAll(tenant, name);
-    if (deleted === 0) throw notFound(name, undefined, 'name');
+    if (deleted === 0) await this.sharedIsReadOnly(notFound(name, undefined, 'name'), tenant, name);
     await this.caches.invalidate(tenant, name);
+  }
+
+  /** Whose template `name` is for a reader in `tenant`: its own if it has one, else the shared one. */
+  private async ownerOf(tenant: string, name: string): Promise<string> {
+    if (tenant === SHARED_TEMPLATES || (await this.repo.exists(tenant, name))) return tenant;
+    return (await this.repo.exists(SHARED_TEMPLATES, name)) ? SHARED_TEMPLATES : tenant;
+  }
+
+  /** Rethrows `err`, as a 403 when the tenant tried to change a shared template it can only read. */
+  private async sharedIsReadOnly(err: unknown, tenant: string, name: string): Promise<never> {
+    const missing = err instanceof GatewayError && err.code === 'not_found';
+    if (missing && tenant !== SHARED_TEMPLATES && (await this.repo.exists(SHARED_TEMPLATES, name))) {
+      throw new GatewayError(
+        'permission_error',
+        `Template '${name}' is shared by the admin; only the admin can change it.`,
+        { param: 'name' },
+      );
+    }
+    throw err;
   }
 
   /** `POST /api/templates/:name/render`. */
@@ -164,7 +198,12 @@ export class TemplatesService {
       throw new GatewayError('invalid_request_error', problem.message, { param });
     }
     try {
-      return { name, version: compiled.version, text: renderTemplate(compiled.template, variables) };
+      return {
+        name,
+        version: compiled.version,
+        shared: compiled.tenant === SHARED_TEMPLATES,
+        text: renderTemplate(compiled.template, variables),
+      };
     } catch (err) {
       if (!(err instanceof TemplateRenderError)) throw err;
       throw new GatewayError('invalid_request_error', err.message, { param: params.variables });
@@ -182,7 +221,7 @@ export class TemplatesService {
     let ref = cache.ref(tenant, name, version, now);
     if (!ref) {
       const generation = cache.generation;
-      ref = await this.repo.findRef(tenant, name, version);
+      ref = await this.visibleRef(tenant, name, version);
       if (!ref) throw notFound(name, version, version === undefined ? params.name : params.version);
       cache.rememberRef(tenant, name, version, ref, generation, this.caches.refExpiry(now));
     }
@@ -195,6 +234,19 @@ export class TemplatesService {
       throw notFound(name, version, version === undefined ? params.name : params.version);
     }
     return this.remember(row, defineTemplate(row.content, row.variables));
+  }
+
+  /** The row `name` (at `version`) stands for in `tenant`: its own template's, else a shared one's. */
+  private async visibleRef(
+    tenant: string,
+    name: string,
+    version: number | undefined,
+  ): Promise<VersionRef | undefined> {
+    const own = await this.repo.findRef(tenant, name, version);
+    if (own || tenant === SHARED_TEMPLATES) return own;
+    // A version its own template lacks is not looked for among the shared ones.
+    if (version !== undefined && (await this.repo.exists(tenant, name))) return undefined;
+    return this.repo.findRef(SHARED_TEMPLATES, name, version);
   }
 
   private remember(row: PromptTemplateEntity, definition: TemplateDefinition): CompiledTemplate {

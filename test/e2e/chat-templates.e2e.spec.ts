@@ -29,10 +29,11 @@ describe('chat completions with a template (real Postgres)', () => {
     method: string,
     path: string,
     body?: unknown,
+    key = ADMIN_KEY,
   ): Promise<{ status: number; json: T; cache: string | null }> {
     const res = await fetch(`${gw.baseUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -43,13 +44,13 @@ describe('chat completions with a template (real Postgres)', () => {
     };
   }
 
-  function chat(template: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-    return api<{ error?: { code: string; param: string | null } }>('POST', '/v1/chat/completions', {
-      model: MODEL,
-      messages: [{ role: 'user', content: 'Hello' }],
-      template,
-      ...extra,
-    });
+  function chat(template: Record<string, unknown>, extra: Record<string, unknown> = {}, key?: string) {
+    return api<{ error?: { code: string; param: string | null } }>(
+      'POST',
+      '/v1/chat/completions',
+      { model: MODEL, messages: [{ role: 'user', content: 'Hello' }], template, ...extra },
+      key,
+    );
   }
 
   function sentMessages(): Sent[] {
@@ -137,5 +138,38 @@ describe('chat completions with a template (real Postgres)', () => {
       ['user', null],
       ['assistant', { name: 'support', version: 2 }],
     ]);
+  });
+
+  it("uses the admin's shared template for a key without one of that name, cached apart from its own", async () => {
+    const shared = await api('POST', '/api/templates?tenant=shared', {
+      name: 'tone',
+      content: 'Answer {{customer}} briefly.',
+      variables: SCHEMA,
+    });
+    expect(shared.status).toBe(201);
+    const issued = await api<{ key: string }>('POST', '/api/keys', {
+      name: 'team',
+      scopes: ['chat', 'templates'],
+    });
+    const key = issued.json.key;
+    const cache = { mode: 'exact' };
+
+    const first = await chat({ name: 'tone', variables: { customer: 'Ed' } }, { cache }, key);
+    expect(first.status).toBe(200);
+    expect(sentMessages()[0]).toEqual({ role: 'system', content: 'Answer Ed briefly.' });
+    expect(first.cache).toBe('miss');
+    expect((await chat({ name: 'tone', variables: { customer: 'Ed' } }, { cache }, key)).cache).toBe('hit');
+
+    // The key's own `tone`, even with the same text, is another template: its answers are cached apart.
+    const own = await api(
+      'POST',
+      '/api/templates',
+      { name: 'tone', content: 'Answer {{customer}} briefly.', variables: SCHEMA },
+      key,
+    );
+    expect(own.status).toBe(201);
+    const mine = await chat({ name: 'tone', variables: { customer: 'Ed' } }, { cache }, key);
+    expect(mine.cache).toBe('miss');
+    expect(fake.requestsTo('/v1/chat/completions')).toHaveLength(2);
   });
 });

@@ -41,6 +41,7 @@ interface TemplateList {
 interface Rendered {
   name: string;
   version: number;
+  shared: boolean;
   text: string;
 }
 
@@ -167,6 +168,7 @@ describe('prompt templates (real Postgres + Redis)', () => {
     await expect(render('greeting', { variables: vars })).resolves.toEqual({
       name: 'greeting',
       version: 1,
+      shared: false,
       text: 'Hello Ada!\n- 2 x tea\n- 1 x cake\n',
     });
     await expect(render('greeting', { variables: { customer_name: 'Bo' } })).resolves.toMatchObject({
@@ -197,6 +199,7 @@ describe('prompt templates (real Postgres + Redis)', () => {
     await expect(render('versioned', { variables: { b: 3 } })).resolves.toEqual({
       name: 'versioned',
       version: 3,
+      shared: false,
       text: 'v3 3',
     });
     await expect(render('versioned', { version: 1, variables: { a: 'x' } })).resolves.toMatchObject({
@@ -350,6 +353,7 @@ describe('prompt templates (real Postgres + Redis)', () => {
     await expect(render('doomed', { version: 1, variables: { y: '?' } })).resolves.toEqual({
       name: 'doomed',
       version: 1,
+      shared: false,
       text: 'new ?',
     });
     await expect(render('doomed', { variables: { y: '?' } })).resolves.toMatchObject({
@@ -414,6 +418,94 @@ describe('prompt templates (real Postgres + Redis)', () => {
     const chatOnly = await issueKey('chat-only', ['chat']);
     await expectError(await call('/api/templates', { key: chatOnly.key }), 403, 'permission_error');
     await expectError(await call('/api/templates', { key: 'sk-nope' }), 401, 'authentication_error');
+  });
+
+  it('shares the templates the admin puts under ?tenant=shared with every key, read-only', async () => {
+    const carol = await issueKey('carol', ['templates']);
+    const dave = await issueKey('dave', ['templates']);
+    const schema = { type: 'object', properties: { who: { type: 'string' } } };
+    const shared = await json<TemplateView>(
+      await call('/api/templates?tenant=shared', {
+        body: { name: 'house-style', content: 'Be kind to {{who}}.', variables: schema },
+      }),
+      201,
+    );
+    expect(shared.tenant).toBe('shared');
+
+    // Every key reads, renders and lists it; the render says it was the shared one.
+    for (const k of [carol, dave]) {
+      await expect(render('house-style', { variables: { who: 'Ann' } }, k.key)).resolves.toEqual({
+        name: 'house-style',
+        version: 1,
+        shared: true,
+        text: 'Be kind to Ann.',
+      });
+      const seen = await json<TemplateDetail>(await call('/api/templates/house-style', { key: k.key }), 200);
+      expect(seen).toMatchObject({ tenant: 'shared', latest_version: 1 });
+      const listed = await json<TemplateList>(await call('/api/templates?limit=100', { key: k.key }), 200);
+      expect(listed.data.map((t) => [t.tenant, t.name])).toContainEqual(['shared', 'house-style']);
+    }
+
+    // A key cannot change or delete it (403), and nothing is written.
+    const before = await rowCount();
+    const denied = await expectError(
+      await put('house-style', { content: 'x' }, carol.key),
+      403,
+      'permission_error',
+    );
+    expect(denied.param).toBe('name');
+    await expectError(
+      await call('/api/templates/house-style', { key: carol.key, method: 'DELETE' }),
+      403,
+      'permission_error',
+    );
+    expect(await rowCount()).toBe(before);
+
+    // The admin's new version reaches readers at once (their cached name mapping is dropped).
+    expect((await put('house-style?tenant=shared', { content: 'Be very kind to {{who}}.' })).status).toBe(
+      200,
+    );
+    await expect(render('house-style', { variables: { who: 'Bo' } }, dave.key)).resolves.toMatchObject({
+      version: 2,
+      text: 'Be very kind to Bo.',
+    });
+    // Pinned versions of the shared template stay readable.
+    await expect(
+      render('house-style', { version: 1, variables: { who: 'Bo' } }, dave.key),
+    ).resolves.toMatchObject({ text: 'Be kind to Bo.' });
+
+    // A key's own template of that name takes precedence, for that key only; deleting it uncovers
+    // the shared one again.
+    await create({ name: 'house-style', content: 'Carol style for {{who}}.', variables: schema }, carol.key);
+    await expect(render('house-style', { variables: { who: 'Cy' } }, carol.key)).resolves.toMatchObject({
+      shared: false,
+      text: 'Carol style for Cy.',
+    });
+    await expect(render('house-style', { variables: { who: 'Cy' } }, dave.key)).resolves.toMatchObject({
+      shared: true,
+    });
+    // Its own template has one version: version 2 is not looked for among the shared ones.
+    await expectError(
+      await call('/api/templates/house-style/render', {
+        key: carol.key,
+        body: { version: 2, variables: {} },
+      }),
+      404,
+      'not_found',
+    );
+    expect((await call('/api/templates/house-style', { key: carol.key, method: 'DELETE' })).status).toBe(204);
+    await expect(render('house-style', { variables: { who: 'Cy' } }, carol.key)).resolves.toMatchObject({
+      shared: true,
+      text: 'Be very kind to Cy.',
+    });
+
+    // When the admin deletes it, it is gone for everyone.
+    expect((await call('/api/templates/house-style?tenant=shared', { method: 'DELETE' })).status).toBe(204);
+    await expectError(
+      await call('/api/templates/house-style/render', { key: dave.key, body: { variables: {} } }),
+      404,
+      'not_found',
+    );
   });
 
   it('refuses every invalid definition with a 4xx in the envelope, writing nothing', async () => {

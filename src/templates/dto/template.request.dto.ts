@@ -6,7 +6,7 @@ import type { JsonSchemaObject } from '../variables-schema.js';
 
 const MAX_DESCRIPTION_CHARS = 2000;
 const MAX_VERSION = 2_147_483_647;
-const TENANT_PATTERN = /^(admin|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const TENANT_PATTERN = /^(admin|shared|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 const CONTENT_DOC = {
   example: 'Hello {{customer_name}}!\n{{#items}}\n- {{qty}} × {{name}}\n{{/items}}',
@@ -112,10 +112,11 @@ export class RenderTemplateRequestDto {
 
 export class TenantQueryDto {
   @ApiPropertyOptional({
-    description: 'Admin only: the tenant (a key id, or `admin`) whose templates to address; default your own',
+    description:
+      'Admin only: the tenant (a key id, `admin`, or `shared` for the templates every key can read) whose templates to address; default your own',
   })
   @IsOptional()
-  @Matches(TENANT_PATTERN, { message: 'tenant must be a key id or admin' })
+  @Matches(TENANT_PATTERN, { message: 'tenant must be a key id, admin or shared' })
   tenant?: string;
 }
 
@@ -132,10 +133,10 @@ export class GetTemplateQueryDto extends TenantQueryDto {
 export class ListTemplatesQueryDto {
   @ApiPropertyOptional({
     description:
-      'Admin only: list one tenant (a key id, or `admin`); the admin lists every tenant by default',
+      'Admin only: list one tenant (a key id, `admin` or `shared`); the admin lists every tenant by default',
   })
   @IsOptional()
-  @Matches(TENANT_PATTERN, { message: 'tenant must be a key id or admin' })
+  @Matches(TENANT_PATTERN, { message: 'tenant must be a key id, admin or shared' })
   tenant?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })

@@ -2,7 +2,10 @@ import { ApiProperty } from '@nestjs/swagger';
 
 export class TemplateResponseDto {
   @ApiProperty({ format: 'uuid', description: 'Of this version' }) id: string;
-  @ApiProperty({ description: 'The owning key id, or `admin`' }) tenant: string;
+  @ApiProperty({
+    description: "The owning key id, `admin`, or `shared` (the admin's templates every key can read)",
+  })
+  tenant: string;
   @ApiProperty({ example: 'support.reply' }) name: string;
   @ApiProperty({ example: 1 }) version: number;
   @ApiProperty() content: string;
@@ -34,5 +37,9 @@ export class TemplateListResponseDto {
 export class RenderedTemplateResponseDto {
   @ApiProperty() name: string;
   @ApiProperty() version: number;
+  @ApiProperty({
+    description: "Whether the admin's shared template was used (the caller has none of that name)",
+  })
+  shared: boolean;
   @ApiProperty({ example: 'Hello Ada!\n- 2 × tea\n' }) text: string;
 }
