@@ -12,6 +12,7 @@ import {
 } from './chunk-search.statement.js';
 
 import { chunkTableName, chunkTableStatements, MAX_DIMENSION } from './chunk-table.js';
+import { SearchSessions } from './search-sessions.js';
 
 /** One chunk to store, in document order. */
 export interface NewChunk {
@@ -61,9 +62,10 @@ const INSERT_BATCH = 500;
 
 /**
  * Chunks and their embeddings, in one table per dimension (`document_chunks_d<dim>`), created on
- * first use with an HNSW cosine index. Searches are bounded (`ORDER BY distance LIMIT k`) and run in
- * a transaction that sets `hnsw.ef_search` and, where pgvector supports it, iterative index scans,
- * so a collection or metadata filter still yields top_k rows when enough match.
+ * first use with an HNSW cosine index. Searches are bounded (`ORDER BY distance LIMIT k`) and run
+ * with `hnsw.ef_search` set and, where pgvector supports it, iterative index scans, so a collection
+ * or metadata filter still yields top_k rows when enough match: on SearchSessions' connections,
+ * which start with those settings, else in a transaction that sets them.
  */
 @Injectable()
 export class ChunkStore {
@@ -74,6 +76,7 @@ export class ChunkStore {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
+    private readonly sessions: SearchSessions,
   ) {}
 
   /** The dimension's table, created (with its index) if this database has none yet. */
@@ -131,10 +134,13 @@ export class ChunkStore {
   /** The nearest chunks of one collection, best first. */
   async search(q: ChunkQuery): Promise<ChunkHit[]> {
     const s = await this.statement(q);
-    const rows = await this.db.transaction(async (m): Promise<HitRow[]> => {
-      await this.applySettings(m, s.settings);
-      return m.query(s.sql, s.params);
-    });
+    const sessions = this.sessions.poolFor(s.settings);
+    const rows = sessions
+      ? (await sessions.query<HitRow>(s.sql, s.params)).rows
+      : await this.db.transaction(async (m): Promise<HitRow[]> => {
+          await this.applySettings(m, s.settings);
+          return m.query(s.sql, s.params);
+        });
     return rows.map((r) => ({
       chunkId: r.chunk_id,
       documentId: r.document_id,

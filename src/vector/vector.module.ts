@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ContextRetriever } from '../llm/context/context-retriever.port.js';
+import { DatabaseEndpointModule } from '../database/database.module.js';
 import { LlmModule } from '../llm/llm.module.js';
 import { ChunkStore } from './chunk-store.js';
 import { CollectionEntity } from './collection.entity.js';
@@ -12,6 +13,7 @@ import { DocumentsController } from './documents.controller.js';
 import { DocumentsService } from './documents.service.js';
 import { DocumentProcessor } from './queue/document-processor.js';
 import { IngestQueue } from './queue/ingest-queue.js';
+import { SearchSessions } from './search-sessions.js';
 
 /**
  * Documents and retrieval: collections, the ingestion queue, pgvector search. Global so that chat
@@ -19,10 +21,11 @@ import { IngestQueue } from './queue/ingest-queue.js';
  */
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature([CollectionEntity, DocumentEntity]), LlmModule],
+  imports: [TypeOrmModule.forFeature([CollectionEntity, DocumentEntity]), DatabaseEndpointModule, LlmModule],
   controllers: [CollectionsController, DocumentsController],
   providers: [
     ChunkStore,
+    SearchSessions,
     CollectionsService,
     DocumentsService,
     DocumentProcessor,
