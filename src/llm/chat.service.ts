@@ -1,3 +1,4 @@
+import type { CallerInfo } from './caller-info.js';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { mayUseModel, type Principal } from '../auth/principal.js';
@@ -29,10 +30,7 @@ export function assertModelAllowed(principal: Principal, model: string): void {
   }
 }
 
-export interface CallerInfo {
-  principal: Principal;
-  requestId: string;
-}
+export type { CallerInfo } from './caller-info.js';
 
 export interface ResolvedChat {
   dto: ChatCompletionRequestDto;
@@ -108,7 +106,7 @@ export class ChatService implements OnApplicationBootstrap {
     const planned = await this.planner.plan(dto.model, dto.fallbacks);
     const primary = planned.primary;
     const target = { provider: primary.provider, model: primary.model, requested: dto.model };
-    const prompt = await this.prompts.assemble(dto, caller.principal, primary.info);
+    const prompt = await this.prompts.assemble(dto, caller, primary.info);
     const request = toChatRequest(dto, primary.model, prompt.messages);
     const extras = {
       conversationId: prompt.conversationId,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { GatewayError } from '../common/errors/gateway-error.js';
-import { TokenLimiter } from '../limits/token-limiter.js';
-import { CallLedger, costUsd } from './call-ledger.js';
+import { NO_RESERVATION, TokenLimiter } from '../limits/token-limiter.js';
+import { CallLedger, type CallRecord, costUsd } from './call-ledger.js';
 import { assertModelAllowed, type CallerInfo } from './chat.service.js';
 import { ModelCatalog } from './model-catalog.js';
 import { type ModelPricing, resolveModelInfo } from './registry/model-info.js';
@@ -36,20 +36,34 @@ export class EmbeddingsService {
     signal?: AbortSignal,
   ): Promise<EmbeddingResult> {
     assertModelAllowed(caller.principal, model);
-    const local = model.startsWith('local/');
-    const target = local ? undefined : await this.catalog.resolve(model);
-    const pricing = target ? resolveModelInfo(target.provider.id, target.model).pricing : FREE;
+    return this.embedAs(caller, model, inputs, dimensions, signal);
+  }
+
+  /**
+   * Embeds on a caller's behalf with a model the gateway chose (a collection's, for a search query):
+   * the caller's token limit and usage ledger apply, its model list does not.
+   */
+  async embedAs(
+    caller: CallerInfo,
+    model: string,
+    inputs: readonly string[],
+    dimensions?: number,
+    signal?: AbortSignal,
+  ): Promise<EmbeddingResult> {
+    const served = await this.servedBy(model);
     const estimate = inputs.reduce((n, text) => n + Math.ceil(text.length / 4), 0);
-    const reservation = await this.limiter.reserve(caller.principal, estimate, costUsd(pricing, estimate, 0));
+    const reservation = await this.limiter.reserve(
+      caller.principal,
+      estimate,
+      costUsd(served.pricing, estimate, 0),
+    );
     const record = this.ledger.open({
       requestId: caller.requestId,
       principal: caller.principal,
       endpoint: 'embeddings',
       model,
-      provider: target?.provider.id ?? 'local',
-      target: target?.model ?? model.slice('local/'.length),
+      ...served,
       stream: false,
-      pricing,
       reservation,
       promptTokens: estimate,
     });
@@ -65,6 +79,42 @@ export class EmbeddingsService {
       record.fail(err);
       throw err;
     }
+  }
+
+  /**
+   * Opens the usage record of embeddings made for a tenant in the background (ingestion): counted in
+   * its usage, spend and metrics like an API call, held to no limit (nobody is there to get a 429).
+   * `tokens` is counted with the model's tokenizer; the caller closes the record.
+   */
+  async openBackground(
+    owner: { keyId?: string; requestId: string },
+    model: string,
+    tokens: number,
+  ): Promise<CallRecord> {
+    return this.ledger.open({
+      requestId: owner.requestId,
+      principal: { keyId: owner.keyId, name: 'background', scopes: new Set(), limits: {} },
+      endpoint: 'embeddings',
+      model,
+      ...(await this.servedBy(model)),
+      stream: false,
+      reservation: NO_RESERVATION,
+      promptTokens: tokens,
+    });
+  }
+
+  /** Who serves an embedding model, and at what price. */
+  private async servedBy(
+    model: string,
+  ): Promise<{ provider: string; target: string; pricing: ModelPricing }> {
+    if (model.startsWith('local/'))
+      return { provider: 'local', target: model.slice('local/'.length), pricing: FREE };
+    const target = await this.catalog.resolve(model);
+    return {
+      provider: target.provider.id,
+      target: target.model,
+      pricing: resolveModelInfo(target.provider.id, target.model).pricing,
+    };
   }
 
   async embed(

@@ -1,5 +1,6 @@
 import { Injectable, Optional } from '@nestjs/common';
 import type { Principal } from '../auth/principal.js';
+import type { CallerInfo } from './caller-info.js';
 import { GatewayError } from '../common/errors/gateway-error.js';
 import { type RenderedTemplate, TemplatesService } from '../templates/templates.service.js';
 import {
@@ -51,15 +52,16 @@ export class PromptAssembler {
 
   async assemble(
     dto: ChatCompletionRequestDto,
-    principal: Principal,
+    caller: CallerInfo,
     info: ModelInfo,
   ): Promise<AssembledPrompt> {
+    const { principal } = caller;
     const conversation = dto.conversation_id
       ? await this.conversations.load(principal, dto.conversation_id)
       : undefined;
     const template = dto.template ? await this.renderTemplate(dto.template, principal) : undefined;
     const system = template?.text ?? conversation?.systemPrompt;
-    const context = dto.context ? await this.retrieve(dto, principal, info) : undefined;
+    const context = dto.context ? await this.retrieve(dto, caller, info) : undefined;
     const messages = await this.composeMessages(dto, system, context?.message, conversation, info);
     const used = template ? { name: template.name, version: template.version } : undefined;
     const templateScope = template
@@ -82,7 +84,7 @@ export class PromptAssembler {
    */
   private async retrieve(
     dto: ChatCompletionRequestDto,
-    principal: Principal,
+    caller: CallerInfo,
     info: ModelInfo,
   ): Promise<ContextBlock | undefined> {
     const ctx = parseContextRequest(dto.context ?? {});
@@ -91,7 +93,7 @@ export class PromptAssembler {
         param: 'context',
       });
     }
-    const chunks = await this.retriever.retrieve(principal, {
+    const chunks = await this.retriever.retrieve(caller, {
       collection: ctx.collection,
       query: retrievalQuery(dto.messages as unknown as ChatMessage[]),
       topK: ctx.topK,

@@ -173,12 +173,14 @@ export class CollectionsController {
     @Query() query: TenantQueryDto,
     @CurrentPrincipal() principal: Principal,
     @Body() body: unknown,
+    @Req() req: FastifyRequest,
   ): Promise<SearchResponseDto> {
     const request = readSearchRequest(body);
     const hits = await this.search.search(
       tenantFor(principal, query.tenant, params.collection),
       params.collection,
       request,
+      { principal, requestId: req.id },
     );
     return {
       results: hits.map((h) => ({

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { type Principal, tenantOf } from '../auth/principal.js';
+import { tenantOf } from '../auth/principal.js';
 import { GatewayError } from '../common/errors/gateway-error.js';
 import {
   ContextRetriever,
   type RetrievalQuery,
   type RetrievedChunk,
 } from '../llm/context/context-retriever.port.js';
+import type { CallerInfo } from '../llm/caller-info.js';
 import { EmbeddingsService } from '../llm/embeddings.service.js';
 import { type ChunkHit, ChunkStore } from './chunk-store.js';
 import { CollectionsService } from './collections.service.js';
@@ -34,14 +35,20 @@ export class DocumentSearchService extends ContextRetriever {
     super();
   }
 
-  async search(tenant: string, collectionName: string, p: SearchParams): Promise<ChunkHit[]> {
+  /** `caller`: whose token limit and usage the query's embedding counts against. */
+  async search(
+    tenant: string,
+    collectionName: string,
+    p: SearchParams,
+    caller: CallerInfo,
+  ): Promise<ChunkHit[]> {
     if (!Number.isInteger(p.topK) || p.topK < 1 || p.topK > MAX_TOP_K) {
       throw new GatewayError('invalid_request_error', `top_k must be an integer from 1 to ${MAX_TOP_K}.`, {
         param: 'top_k',
       });
     }
     const collection = await this.collections.get(tenant, collectionName);
-    const { vectors } = await this.embeddings.embed(collection.embeddingModel, [p.query]);
+    const { vectors } = await this.embeddings.embedAs(caller, collection.embeddingModel, [p.query]);
     const embedding = vectors[0];
     if (!embedding || embedding.length !== collection.dimension) {
       throw new GatewayError(
@@ -59,13 +66,18 @@ export class DocumentSearchService extends ContextRetriever {
     });
   }
 
-  async retrieve(principal: Principal, q: RetrievalQuery): Promise<RetrievedChunk[]> {
-    const hits = await this.search(tenantOf(principal), q.collection, {
-      query: q.query,
-      topK: Math.min(Math.max(1, Math.floor(q.topK)), MAX_TOP_K),
-      minScore: q.minScore,
-      filter: q.filter,
-    });
+  async retrieve(caller: CallerInfo, q: RetrievalQuery): Promise<RetrievedChunk[]> {
+    const hits = await this.search(
+      tenantOf(caller.principal),
+      q.collection,
+      {
+        query: q.query,
+        topK: Math.min(Math.max(1, Math.floor(q.topK)), MAX_TOP_K),
+        minScore: q.minScore,
+        filter: q.filter,
+      },
+      caller,
+    );
     return hits.map((h) => ({
       chunkId: h.chunkId,
       documentId: h.documentId,

@@ -87,6 +87,7 @@ describe('documents (real Postgres)', () => {
         DOCUMENT_MAX_BYTES: String(MAX_BYTES),
         CHUNK_TOKENS: '40',
         CHUNK_OVERLAP_TOKENS: '5',
+        USAGE_FLUSH_INTERVAL_MS: '100',
       }),
     );
     api = documentsApi(gw);
@@ -465,6 +466,40 @@ describe('documents (real Postgres)', () => {
     });
   });
 
+  describe('usage of the embedder', () => {
+    it("books ingestion and search embeddings to the owner's key; the key's token limit holds for search", async () => {
+      const issued = await api.call<{ id: string; key: string }>('POST', '/api/keys', ADMIN_KEY, {
+        name: 'metered',
+        tpm: 30,
+      });
+      expect(issued.status).toBe(201);
+      const { id, key } = issued.json;
+      // 9 words: the local embedder's tokens. Ingestion runs in the background, held to no limit.
+      await uploadProcessed('metered', { text: 'Usage is booked to the owner of every document.' }, key);
+      expect((await api.search('metered', { query: 'booked owner' }, key)).status).toBe(200);
+      // About 50 tokens estimated for the query: over the key's 30 per minute, refused before embedding.
+      const tooLong = await api.search('metered', { query: 'word '.repeat(40) }, key);
+      expect(tooLong.status).toBe(429);
+
+      let totals: { requests: number; prompt_tokens: number; completion_tokens: number } | undefined;
+      const deadline = Date.now() + 5_000;
+      while (Date.now() < deadline) {
+        const usage = await api.call<{ totals: typeof totals; data: Array<{ model: string }> }>(
+          'GET',
+          `/api/keys/${id}/usage`,
+          ADMIN_KEY,
+        );
+        totals = usage.json.totals;
+        if ((totals?.requests ?? 0) >= 2) {
+          expect(usage.json.data.map((d) => d.model)).toEqual(['local/hash-384']);
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(totals).toMatchObject({ requests: 2, prompt_tokens: 9 + 2, completion_tokens: 0 });
+    });
+  });
+
   describe('the ContextRetriever (chat context)', () => {
     it("retrieves from the caller's own collection, and 404s an unknown or foreign one", async () => {
       const doc = await uploadProcessed('retrieval', {
@@ -474,11 +509,14 @@ describe('documents (real Postgres)', () => {
         metadata: { lang: 'en' },
       });
       const retriever = gw.app.get(ContextRetriever, { strict: false });
-      const tenantA: Principal = {
-        keyId: keyAId,
-        name: 'tenant-a',
-        scopes: new Set(['documents']),
-        limits: {},
+      const tenantA = {
+        principal: {
+          keyId: keyAId,
+          name: 'tenant-a',
+          scopes: new Set(['documents']),
+          limits: {},
+        } satisfies Principal,
+        requestId: 'retrieval-test',
       };
       const chunks = await retriever.retrieve(tenantA, {
         collection: 'retrieval',
@@ -506,7 +544,10 @@ describe('documents (real Postgres)', () => {
       ).rejects.toMatchObject({ code: 'not_found' });
       // The admin's own collections are the admin's: A's is not among them.
       await expect(
-        retriever.retrieve(ADMIN_PRINCIPAL, { collection: 'retrieval', query: 'npm', topK: 2 }),
+        retriever.retrieve(
+          { principal: ADMIN_PRINCIPAL, requestId: 'retrieval-test' },
+          { collection: 'retrieval', query: 'npm', topK: 2 },
+        ),
       ).rejects.toMatchObject({ code: 'not_found' });
     });
   });

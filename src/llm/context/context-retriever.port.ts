@@ -1,4 +1,4 @@
-import type { Principal } from '../../auth/principal.js';
+import type { CallerInfo } from '../caller-info.js';
 
 export interface RetrievalQuery {
   collection: string;
@@ -28,8 +28,8 @@ export interface RetrievedChunk {
 /**
  * Where chat's `context: {collection, …}` gets its chunks: implemented by the vector module (which
  * depends on llm/, not the other way round) and provided globally. 404 for a collection the caller
- * cannot see.
+ * cannot see. Embedding the query counts against the caller's token limit and usage.
  */
 export abstract class ContextRetriever {
-  abstract retrieve(principal: Principal, q: RetrievalQuery): Promise<RetrievedChunk[]>;
+  abstract retrieve(caller: CallerInfo, q: RetrievalQuery): Promise<RetrievedChunk[]>;
 }

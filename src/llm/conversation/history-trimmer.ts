@@ -36,8 +36,7 @@ export async function trimHistory(
   const costs = await Promise.all(
     turns.map(async (turn) => {
       let sum = 0;
-      for (const m of turn)
-        sum += (await counter.countChat([m], info)) - priming;
+      for (const m of turn) sum += (await counter.countChat([m], info)) - priming;
       return sum;
     }),
   );

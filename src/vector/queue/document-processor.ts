@@ -100,7 +100,8 @@ export class DocumentProcessor {
       overlapTokens: this.config.documents.chunkOverlapTokens,
       countTokens,
     });
-    const vectors = await this.batcher.embed(doc.embedding_model, pieces.map(embeddingText), signal);
+    const texts = pieces.map(embeddingText);
+    const vectors = await this.embedAccounted(doc, texts, countTokens, signal);
     return pieces.map((p, i) => {
       const embedding = vectors[i] ?? [];
       if (embedding.length !== doc.dimension) {
@@ -111,6 +112,29 @@ export class DocumentProcessor {
       }
       return { ...p, embedding };
     });
+  }
+
+  /** Embeds a document's chunks, booking the tokens (and their cost) to the document's owner. */
+  private async embedAccounted(
+    doc: ClaimedDocument,
+    texts: string[],
+    countTokens: (text: string) => number,
+    signal: AbortSignal,
+  ): Promise<number[][]> {
+    const tokens = texts.reduce((n, text) => n + countTokens(text), 0);
+    const record = await this.embeddings.openBackground(
+      { keyId: doc.tenant === 'admin' ? undefined : doc.tenant, requestId: `ingest:${doc.id}` },
+      doc.embedding_model,
+      tokens,
+    );
+    try {
+      const vectors = await this.batcher.embed(doc.embedding_model, texts, signal);
+      record.succeed({ promptTokens: tokens, completionTokens: 0, totalTokens: tokens });
+      return vectors;
+    } catch (err) {
+      record.fail(err);
+      throw err;
+    }
   }
 
   private async claim(id: string): Promise<ClaimedDocument | undefined> {
