@@ -199,6 +199,7 @@ export async function runSemantic({ root, adminUrl, log = console.log }) {
 
     const table = `semantic_cache_d${DIM}`;
     const results = [];
+    const inProcess = [];
     for (const layout of LAYOUTS) {
       await db.query(`DROP TABLE IF EXISTS ${table}`);
       const fresh = new SemanticIndex(db, logger);
@@ -249,6 +250,7 @@ export async function runSemantic({ root, adminUrl, log = console.log }) {
           ...m,
         };
         results.push(row);
+        inProcess.push(await measureExactScan({ embedLocalHash, size, layout }));
         log(
           `  ${layout.label.padEnd(25)} ${String(size).padStart(6)} entries: p50 ${row.all.p50} p99 ${row.all.p99} ` +
             `max ${row.all.max} ms (near-dup p99 ${row.nearDuplicate.p99}, unrelated p99 ${row.unrelated.p99}); ` +
@@ -262,6 +264,7 @@ export async function runSemantic({ root, adminUrl, log = console.log }) {
       embedSecondsPerEntryUs: Math.round((embedMs * 1000) / maxSize),
       searchesPerCell: SEARCHES,
       results,
+      inProcess,
     };
   } finally {
     if (db.isInitialized) await db.destroy();
@@ -333,6 +336,78 @@ async function measure({ index, embedLocalHash, size, scopes }) {
     unrelated: stats(far),
     nearDuplicateHits: nearHits,
     unrelatedHits,
+  };
+}
+
+/**
+ * The alternative to a shared pgvector table: every instance keeps every entry in memory, vectors
+ * grouped by scope in one Float32Array per scope, and a lookup scans its scope exactly (dot products
+ * of unit vectors). Measured with the same queries as the pgvector cells; keeping the copies in sync
+ * across instances (a feed of adds and deletes, a catch-up at boot) is not part of the figure.
+ */
+class ExactScanIndex {
+  constructor(dim) {
+    this.dim = dim;
+    this.scopes = new Map();
+  }
+
+  add(scope, key, vector) {
+    let s = this.scopes.get(scope);
+    if (!s) {
+      s = { keys: [], data: new Float32Array(16 * this.dim), n: 0 };
+      this.scopes.set(scope, s);
+    }
+    if ((s.n + 1) * this.dim > s.data.length) {
+      const grown = new Float32Array(s.data.length * 2);
+      grown.set(s.data);
+      s.data = grown;
+    }
+    s.data.set(vector, s.n * this.dim);
+    s.keys.push(key);
+    s.n++;
+  }
+
+  get bytes() {
+    let total = 0;
+    for (const s of this.scopes.values()) total += s.n * this.dim * 4;
+    return total;
+  }
+
+  search(scope, vector, threshold, limit) {
+    const s = this.scopes.get(scope);
+    if (!s) return [];
+    const q = Float32Array.from(vector);
+    const dim = this.dim;
+    const best = [];
+    for (let r = 0; r < s.n; r++) {
+      let dot = 0;
+      const base = r * dim;
+      for (let j = 0; j < dim; j++) dot += s.data[base + j] * q[j];
+      if (dot < threshold) continue;
+      best.push({ cacheKey: s.keys[r], similarity: dot });
+      if (best.length > limit) {
+        best.sort((a, b) => b.similarity - a.similarity);
+        best.length = limit;
+      }
+    }
+    return best.sort((a, b) => b.similarity - a.similarity);
+  }
+}
+
+async function measureExactScan({ embedLocalHash, size, layout }) {
+  const index = new ExactScanIndex(DIM);
+  const loadStart = performance.now();
+  for (let i = 0; i < size; i++) index.add(scopeOf(i, layout.scopes), `k${i}`, embedLocalHash(question(i), DIM));
+  const loadSeconds = (performance.now() - loadStart) / 1000;
+  const m = await measure({ index, embedLocalHash, size, scopes: layout.scopes });
+  return {
+    layout: layout.id,
+    layoutLabel: layout.label,
+    entries: size,
+    entriesPerScope: Math.round(size / layout.scopes),
+    vectorMb: Math.round((index.bytes / 2 ** 20) * 10) / 10,
+    loadSeconds: Math.round(loadSeconds * 10) / 10,
+    ...m,
   };
 }
 

@@ -36,7 +36,7 @@ export class EmbeddingsService {
     signal?: AbortSignal,
   ): Promise<EmbeddingResult> {
     assertModelAllowed(caller.principal, model);
-    return this.embedAs(caller, model, inputs, dimensions, signal);
+    return this.embedAs(caller, model, inputs, { dimensions, signal });
   }
 
   /**
@@ -47,8 +47,7 @@ export class EmbeddingsService {
     caller: CallerInfo,
     model: string,
     inputs: readonly string[],
-    dimensions?: number,
-    signal?: AbortSignal,
+    { dimensions, signal }: { dimensions?: number; signal?: AbortSignal } = {},
   ): Promise<EmbeddingResult> {
     const served = await this.servedBy(model);
     const estimate = inputs.reduce((n, text) => n + Math.ceil(text.length / 4), 0);
