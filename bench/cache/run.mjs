@@ -1,4 +1,4 @@
-// Response cache: exact hits end to end, semantic lookup, memory per entry. One run, about 2.5 min.
+// Response cache: exact hits end to end, semantic lookup, memory per entry. One run, about 5 min.
 // Usage: npm run build && node bench/run.mjs cache   (or `node bench/cache/run.mjs`)
 //
 //   1. semantic  - bench/cache/semantic.mjs: the compiled SemanticIndex on a throwaway database of the
@@ -115,19 +115,27 @@ async function main() {
     timeoutMs: BOOT_TIMEOUT_MS,
   });
   const hits = [];
-  for (const variant of [
+  const variants = [
     { id: 'memory', label: 'memory (in-process)', env: { REDIS_URL: '' } },
     {
       id: 'redis',
       label: 'Redis only (no memory tier)',
       env: { REDIS_URL, REDIS_KEY_PREFIX: keyPrefix, CACHE_MEMORY_MAX_ENTRIES: '0' },
     },
+  ];
+  redisCleanup = keyPrefix;
+  const gateways = new Map();
+  for (const variant of variants) gateways.set(variant.id, await startGateway(variant, appRoot, fake.url));
+  // Both run throughout, one under load at a time, in the order A B B A, so neither is always first.
+  for (const [round, variant] of [
+    [1, variants[0]],
+    [1, variants[1]],
+    [2, variants[1]],
+    [2, variants[0]],
   ]) {
-    if (variant.id === 'redis') redisCleanup = keyPrefix;
-    const gw = await startGateway(variant, appRoot, fake.url);
-    hits.push(await measureHits(variant, gw));
-    await stopChild(gw.child);
+    hits.push({ ...(await measureHits(variant, gateways.get(variant.id))), round });
   }
+  for (const gw of gateways.values()) await stopChild(gw.child);
   await stopChild(fake.child);
   const redisKeys = cleanRedis();
 
@@ -270,8 +278,11 @@ function cleanRedis() {
 }
 
 function verdicts({ semantic, hits }) {
-  const memory = hits.find((h) => h.id === 'memory');
-  const redis = hits.find((h) => h.id === 'redis');
+  // Each store's worse round decides.
+  const worse = (id) =>
+    hits.filter((h) => h.id === id).reduce((a, b) => (b.latency.p50 > a.latency.p50 ? b : a));
+  const memory = worse('memory');
+  const redis = worse('redis');
   const at100k = semantic.results.filter((r) => r.entries === 100_000);
   const worstP99 = Math.max(...at100k.map((r) => r.all.p99));
   const line = (ok, text) => ({ pass: ok, line: `${ok ? 'PASS' : 'FAIL'} ${text}` });
@@ -355,11 +366,14 @@ function renderMarkdown(r) {
       `Gateway pinned to CPU ${SERVER_CPU}; fake upstream and load generator on CPU ${CLIENT_CPU}. ` +
       `\`x-gateway-cache\` was read on ${HEADER_SAMPLES} requests before and after each run.`,
     '',
-    '| store | req/s | p50 ms | p99 ms | max ms | gateway CPU µs/req | gateway cores | requests | non-2xx | errors | sampled x-gateway-cache |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    'Both gateways run throughout (each with its own embedded database), one under load at a time, in the order memory, ' +
+      'Redis, Redis, memory, so that neither store always goes first; a target line uses the worse of its two rounds.',
+    '',
+    '| store | round | req/s | p50 ms | p99 ms | max ms | gateway CPU µs/req | gateway cores | requests | non-2xx | errors | sampled x-gateway-cache |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...r.hits.map(
       (h) =>
-        `| ${h.label} | ${h.reqPerSec} | ${h.latency.p50} | ${h.latency.p99} | ${h.latency.max} | ${h.gatewayCpuUsPerReq} | ${h.gatewayCpuShare} | ${h.requests} | ${h.non2xx} | ${h.errors} | ${summarize([...h.samples.before, ...h.samples.after])} |`,
+        `| ${h.label} | ${h.round ?? 1} | ${h.reqPerSec} | ${h.latency.p50} | ${h.latency.p99} | ${h.latency.max} | ${h.gatewayCpuUsPerReq} | ${h.gatewayCpuShare} | ${h.requests} | ${h.non2xx} | ${h.errors} | ${summarize([...h.samples.before, ...h.samples.after])} |`,
     ),
     '',
     `With ${CONNECTIONS} requests always in flight against one pinned core, latency is queueing: by Little's law p50 ≈ ` +
