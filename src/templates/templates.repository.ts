@@ -109,7 +109,7 @@ export class TemplatesRepository {
     return row ? { id: row.id, tenant, version: row.version } : undefined;
   }
 
-  /** Whether `tenant` has any version of `name`. */
+  /** Whether `tenant` has a template named `name` (some version of it). */
   async exists(tenant: string, name: string): Promise<boolean> {
     return this.repo.exists({ where: { tenant, name } });
   }

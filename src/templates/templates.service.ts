@@ -4,7 +4,7 @@ import { GatewayError } from '../common/errors/gateway-error.js';
 import type { PromptTemplateEntity } from './prompt-template.entity.js';
 import { TemplateRenderError } from './renderer/template-nodes.js';
 import { renderTemplate } from './renderer/template-renderer.js';
-import type { CompiledTemplate, VersionRef } from './template.cache.js';
+import type { CompiledTemplate } from './template.cache.js';
 import { defineTemplate, TEMPLATE_NAME_PATTERN, type TemplateDefinition } from './template-definition.js';
 import { TemplatesCacheService } from './templates-cache.service.js';
 import { type ListPage, notFound, TemplatesRepository } from './templates.repository.js';
@@ -137,7 +137,10 @@ export class TemplatesService {
     await this.caches.invalidate(tenant, name);
   }
 
-  /** Whose template `name` is for a reader in `tenant`: its own if it has one, else the shared one. */
+  /**
+   * Whose template `name` is for a reader in `tenant`: its own if it has one, else the shared one. A
+   * version its own template lacks is therefore not looked for among the shared ones.
+   */
   private async ownerOf(tenant: string, name: string): Promise<string> {
     if (tenant === SHARED_TEMPLATES || (await this.repo.exists(tenant, name))) return tenant;
     return (await this.repo.exists(SHARED_TEMPLATES, name)) ? SHARED_TEMPLATES : tenant;
@@ -221,7 +224,8 @@ export class TemplatesService {
     let ref = cache.ref(tenant, name, version, now);
     if (!ref) {
       const generation = cache.generation;
-      ref = await this.visibleRef(tenant, name, version);
+      // Only on a mapping-cache miss: which tenant's template, then which of its versions.
+      ref = await this.repo.findRef(await this.ownerOf(tenant, name), name, version);
       if (!ref) throw notFound(name, version, version === undefined ? params.name : params.version);
       cache.rememberRef(tenant, name, version, ref, generation, this.caches.refExpiry(now));
     }
@@ -234,19 +238,6 @@ export class TemplatesService {
       throw notFound(name, version, version === undefined ? params.name : params.version);
     }
     return this.remember(row, defineTemplate(row.content, row.variables));
-  }
-
-  /** The row `name` (at `version`) stands for in `tenant`: its own template's, else a shared one's. */
-  private async visibleRef(
-    tenant: string,
-    name: string,
-    version: number | undefined,
-  ): Promise<VersionRef | undefined> {
-    const own = await this.repo.findRef(tenant, name, version);
-    if (own || tenant === SHARED_TEMPLATES) return own;
-    // A version its own template lacks is not looked for among the shared ones.
-    if (version !== undefined && (await this.repo.exists(tenant, name))) return undefined;
-    return this.repo.findRef(SHARED_TEMPLATES, name, version);
   }
 
   private remember(row: PromptTemplateEntity, definition: TemplateDefinition): CompiledTemplate {
