@@ -28,7 +28,9 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testTimeout: 60000,
   collectCoverageFrom: ['src/**/*.ts', '!src/**/*.spec.ts'],
-  // Applied when coverage is collected (`npm run test:cov`); raised as coverage rises, never lowered.
-  // Measured 2026-11-25: lines 94.2 %, statements 91.7 %, functions 91.8 %, branches 82.8 %.
-  coverageThreshold: { global: { lines: 93, statements: 90, functions: 90, branches: 81 } },
+  // `npm test` collects coverage on every run (Istanbul instrumentation, about 20 % slower) and fails
+  // under these thresholds; `npm run coverage:ratchet` raises them after a run and never lowers them,
+  // and test/docs/coverage-thresholds.spec.ts checks that no commit ever lowered them.
+  coverageThreshold: { global: require('./test/coverage-thresholds.json') },
+  coverageReporters: ['text-summary', 'json-summary'],
 };
