@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { setImmediate as afterPendingIo } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ROOT_LOGGER } from '../common/logging/logger.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
@@ -115,6 +116,12 @@ export class ResponseCacheService implements OnApplicationShutdown {
     let plain: Buffer | undefined;
     if (stored) plain = await this.decode(key, stored);
     this.metrics.cacheLookupSeconds.observe((performance.now() - started) / 1000);
+    // A hit from the in-process tier involves no I/O: without this, a request would be read, answered
+    // and written within the one callback that read it, each answer a separate wakeup of its client.
+    // Going on in the check phase lets the loop first read every socket that is ready, then write
+    // all their answers: at c50, about 1.5× the hits per second for about 35 % less CPU per hit
+    // (README, Benchmarks: response cache). A Redis read already waited for the loop.
+    if (plain && this.storeKind !== 'redis') await afterPendingIo();
     return plain;
   }
 
