@@ -18,7 +18,7 @@
 // gateway's added p50 (gateway p50 − direct p50) is reported beside them but not judged: it is an
 // absolute time, and on a machine where the gateway's core saturates at 50 connections it is mostly
 // queueing. Gateway and floor on CPU 0, the fake and the load generator on CPU 1.
-// Results: bench/results/guard.json. Under 2 minutes (about 4 with the repeat).
+// Results: bench/results/guard.json. About a minute, under 2 with the repeat.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

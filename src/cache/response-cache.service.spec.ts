@@ -4,7 +4,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import { ResponseCacheService } from './response-cache.service.js';
 
-/** Settles `p`, noting whether a setImmediate callback queued just before it ran first. */
+/** Runs `p` to the end, noting whether a setImmediate callback queued just before it ran first. */
 async function settlesAfterQueuedImmediate(p: () => Promise<unknown>): Promise<boolean> {
   let immediateRan = false;
   setImmediate(() => {
@@ -22,7 +22,7 @@ describe('ResponseCacheService reads from the in-process store', () => {
     createRootLogger('silent'),
   );
 
-  it('answers a hit in the check phase, after the I/O callbacks already due, and a miss at once', async () => {
+  it('answers a hit only after the callbacks already queued for the check phase, and a miss at once', async () => {
     await service.set('llm:v1:exact:t:m:k', Buffer.from('the answer'));
 
     let value: Buffer | undefined;
