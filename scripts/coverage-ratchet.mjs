@@ -40,7 +40,9 @@ for (const metric of METRICS) {
   const was = Number(current[metric] ?? 0);
   if (candidate > was) next[metric] = candidate;
   const note = next[metric] === was ? 'kept' : `raised from ${was}`;
-  console.log(`${metric.padEnd(10)} measured ${measured.toFixed(2)} %  threshold ${next[metric]} % (${note})`);
+  console.log(
+    `${metric.padEnd(10)} measured ${measured.toFixed(2)} %  threshold ${next[metric]} % (${note})`,
+  );
 }
 const changed = METRICS.some((m) => next[m] !== current[m]);
 if (changed && !checkOnly) {

@@ -98,7 +98,12 @@ describe('pgvector HNSW recall (real Postgres)', () => {
          FROM generate_series(0, ${ROWS - 1}) AS g`,
       [documentId, collectionId],
     );
-    const { rows: check } = await pg.query<{ n: string; distinct_first: string; norm_min: number; norm_max: number }>(
+    const { rows: check } = await pg.query<{
+      n: string;
+      distinct_first: string;
+      norm_min: number;
+      norm_max: number;
+    }>(
       `SELECT count(*) AS n, count(DISTINCT subvector(embedding, 1, 4)) AS distinct_first,
               min(vector_norm(embedding)) AS norm_min, max(vector_norm(embedding)) AS norm_max
          FROM ${table} WHERE collection_id = $1`,
