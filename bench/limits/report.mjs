@@ -15,7 +15,7 @@ export const COMPARISONS = [
     b: 'off',
     isolates: 'auth + request limit + token limit (the requirement)',
   },
-  { id: 'limitedVsPlain', a: 'limited', b: 'plain', isolates: 'the limiters alone (3 Redis scripts)' },
+  { id: 'limitedVsPlain', a: 'limited', b: 'plain', isolates: 'the limiters alone (Redis scripts)' },
   { id: 'plainVsOff', a: 'plain', b: 'off', isolates: 'auth alone (key hash + cached lookup)' },
 ];
 
@@ -147,8 +147,9 @@ export function renderMarkdown(report) {
       'REDIS_URL (auth off on loopback, no limits; requests send no key); **ON** has ADMIN_API_KEY and ' +
       `REDIS_URL (real Redis, key prefix unique to the run, deleted at the end). Through ON's \`POST /api/keys\` ` +
       `two keys are issued: **ON-LIMITED** (rpm ${fmtInt(c.limitedKey.rpm)}, tpm ${fmtInt(c.limitedKey.tpm)}: each ` +
-      'request runs the throttler Lua script, the token reservation script and, after the response, the ' +
-      'settlement script; nothing is ever refused) and **ON-PLAIN** (no limits: auth only). Both carry ' +
+      'request runs the throttler Lua script and the token reservation script, sent together and answered in ' +
+      'one round trip, and after the response its settlement, batched with the others of the same event-loop ' +
+      'turn; nothing is ever refused) and **ON-PLAIN** (no limits: auth only). Both carry ' +
       '`Authorization: Bearer <key>`. The OpenAI fake upstream (test/support/fakes) and the autocannon load ' +
       `generator are pinned to CPU 1; Redis itself runs unpinned (CPUs ${report.redis.affinity ?? '?'}). ` +
       `Request: non-streaming chat completion, \`${c.model}\`, "${c.userMessage}", max_tokens ${c.maxTokens}. ` +

@@ -10,8 +10,8 @@
 //   ON          - the same copy with ADMIN_API_KEY and REDIS_URL (REDIS_KEY_PREFIX unique to the
 //                 run), on another port with its own DATA_DIR. Two keys are issued through its
 //                 POST /api/keys: LIMITED (rpm 1e8, tpm 2e9: every request runs the throttler's Lua
-//                 script, the token reservation script and the settlement script, and none is
-//                 refused) and PLAIN (no limits: auth only).
+//                 script and the token reservation script in one round trip, then its share of a
+//                 batched settlement, and none is refused) and PLAIN (no limits: auth only).
 // Targets ON-LIMITED, ON-PLAIN and OFF are hammered with autocannon (float-ms latencies from its
 // response events), one at a time, in rounds whose order rotates, so drift hits all of them alike:
 // concurrency 50 (5 rounds) and 1 (3 rounds) with the upstream at 20 ms; `--upstream0` adds

@@ -3,6 +3,8 @@ import { ThrottlerGuard, type ThrottlerRequest } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../common/errors/gateway-error.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { PendingRequestLimits, VERDICT_IN_HANDLER } from './pending-request-limits.js';
+import type { ThrottlerRecord } from './request-rate.storage.js';
 
 /** The throttlers `limits.module.ts` configures. */
 export const GLOBAL_THROTTLER = 'global';
@@ -48,16 +50,27 @@ export class RequestLimitGuard extends ThrottlerGuard {
     const name = p.throttler.name ?? 'default';
     const tracker = await p.getTracker(req, p.context);
     const key = p.generateKey(p.context, tracker, name);
-    const record = await this.storageService.increment(key, p.ttl, p.limit, p.blockDuration, name);
+    const verdict = this.storageService
+      .increment(key, p.ttl, p.limit, p.blockDuration, name)
+      .then((record) => this.judge(reply, name, p.limit, record));
+    const targets = [p.context.getHandler(), p.context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean | undefined>(VERDICT_IN_HANDLER, targets)) {
+      (req.requestLimits ??= new PendingRequestLimits()).add({ key, limit: p.limit }, verdict);
+      return true;
+    }
+    await verdict;
+    return true;
+  }
+
+  private judge(reply: FastifyReply, name: string, limit: number, record: ThrottlerRecord): void {
     void reply
-      .header('x-ratelimit-limit-requests', p.limit)
-      .header('x-ratelimit-remaining-requests', Math.max(0, p.limit - record.totalHits))
+      .header('x-ratelimit-limit-requests', limit)
+      .header('x-ratelimit-remaining-requests', Math.max(0, limit - record.totalHits))
       .header('x-ratelimit-reset-requests', `${record.timeToExpire}s`);
     if (record.isBlocked) {
       this.metrics?.rateLimitRejections.inc({ limit: name === KEY_THROTTLER ? 'rpm_key' : 'rpm_global' });
-      throw requestLimitExceeded(name, p.limit, record.timeToBlockExpire);
+      throw requestLimitExceeded(name, limit, record.timeToBlockExpire);
     }
-    return true;
   }
 
   /** Only the HTTP context is throttled here; WebSocket requests are limited per message by the gateway. */

@@ -42,6 +42,11 @@ export class RequestRateStorage implements ThrottlerStorage {
     this.prefix = `${config.redis.keyPrefix}rl:`;
   }
 
+  /** The Redis key of a counter, when counters are kept in Redis. */
+  sharedKey(key: string): string | undefined {
+    return this.redis.client ? this.prefix + key : undefined;
+  }
+
   async increment(key: string, ttl: number, limit: number): Promise<ThrottlerRecord> {
     const hit = await this.hit(key, ttl);
     const blocked = hit.hits > limit;

@@ -13,6 +13,11 @@ export interface ReserveArgs {
   budgetMicros: number;
   /** The UTC day (`YYYY-MM-DD`) the spend counts against. */
   day: string;
+  /**
+   * Request-limit counters this request was just counted on (shared store only): nothing is reserved
+   * while any of them is over its limit, since the request may be one of those refused.
+   */
+  requestCounters?: { keys: string[]; limits: number[] };
 }
 
 export type ReserveOutcome =
@@ -20,7 +25,9 @@ export type ReserveOutcome =
   | { kind: 'tokens-exceeded'; usedTokens: number }
   | { kind: 'budget-exceeded'; spentMicros: number }
   /** The day's spend is not known to the store yet: seed it from the usage ledger, then retry. */
-  | { kind: 'needs-seed' };
+  | { kind: 'needs-seed' }
+  /** A request counter is over its limit: reserve again once the request's own verdict admits it. */
+  | { kind: 'requests-over' };
 
 export interface SettleArgs {
   keyId: string;
@@ -40,6 +47,8 @@ export abstract class TokenLimitStore {
   abstract settle(args: SettleArgs): Promise<void>;
   /** Sets the day's spend unless the store already has it. */
   abstract seedSpend(keyId: string, day: string, spentMicros: number): Promise<void>;
+  /** Writes settlements the store holds back for batching (before the store's connection closes). */
+  async flush(): Promise<void> {}
 }
 
 /** A minute window is kept a little past its end for late settlements; a day's spend for two days. */

@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { isAdmin, type Principal } from '../auth/principal.js';
 import { GatewayError } from '../common/errors/gateway-error.js';
@@ -8,11 +9,14 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { RedisConnection } from '../redis/redis-connection.js';
 import { UsageStore } from '../usage/usage.store.js';
 import { LimitFailover } from './limit-failover.js';
+import { type PendingRequestLimits, requestLimitVerdict } from './pending-request-limits.js';
+import { RequestRateStorage } from './request-rate.storage.js';
 import { MemoryTokenLimitStore } from './memory.token-limit.store.js';
 import { RedisTokenLimitStore } from './redis.token-limit.store.js';
 import type { ReserveArgs, ReserveOutcome, TokenLimitStore } from './token-limit.store.js';
 
 const MICROS = 1_000_000;
+const SETTLEMENT_FLUSH_TIMEOUT_MS = 2_000;
 
 /** What a reservation holds until the call ends. `settle` is idempotent and never throws. */
 export interface TokenReservation {
@@ -41,7 +45,7 @@ function msUntilNextUtcDay(now: Date): number {
  * settlement always lands in the window its reservation counted against.
  */
 @Injectable()
-export class TokenLimiter {
+export class TokenLimiter implements BeforeApplicationShutdown {
   private readonly local = new MemoryTokenLimitStore();
   private readonly shared?: TokenLimitStore;
 
@@ -49,6 +53,7 @@ export class TokenLimiter {
     @Inject(APP_CONFIG) config: AppConfig,
     redis: RedisConnection,
     private readonly usage: UsageStore,
+    private readonly rates: RequestRateStorage,
     private readonly failover: LimitFailover,
     private readonly metrics: MetricsService,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
@@ -56,10 +61,45 @@ export class TokenLimiter {
     if (redis.client) this.shared = new RedisTokenLimitStore(redis.client, `${config.redis.keyPrefix}tl:`);
   }
 
-  /** Throws 429 when the tokens or the estimated cost do not fit; the caller settles the result. */
-  async reserve(principal: Principal, tokens: number, costUsd: number): Promise<TokenReservation> {
+  /**
+   * Settlements still batched go out before Redis closes (it closes in the shutdown phase after this).
+   * Bounded: with Redis unreachable the call would wait for a reconnect that may never come, and the
+   * hooks after this one (the usage ledger's flush) must not wait with it.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.shared) return;
+    const flushed = this.shared.flush().then(
+      () => true,
+      (err: unknown) => {
+        this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'token settlement failed');
+        return true;
+      },
+    );
+    const timer = sleep(SETTLEMENT_FLUSH_TIMEOUT_MS, false, { ref: false });
+    if (!(await Promise.race([flushed, timer]))) {
+      this.log.warn(
+        { timeoutMs: SETTLEMENT_FLUSH_TIMEOUT_MS },
+        'token settlements not flushed before shutdown',
+      );
+    }
+  }
+
+  /**
+   * Throws 429 when the tokens or the estimated cost do not fit; the caller settles the result.
+   * `counted`: the request's request-limit counts, still in flight (see RequestLimitVerdictInHandler):
+   * their verdict is awaited here, alongside the reservation, and a refusal gives the tokens back.
+   */
+  async reserve(
+    principal: Principal,
+    tokens: number,
+    costUsd: number,
+    counted?: PendingRequestLimits,
+  ): Promise<TokenReservation> {
     const { tpm = 0, dailyBudgetUsd = 0 } = principal.limits;
-    if (isAdmin(principal) || (tpm === 0 && dailyBudgetUsd === 0)) return NO_RESERVATION;
+    if (isAdmin(principal) || (tpm === 0 && dailyBudgetUsd === 0)) {
+      await requestLimitVerdict(counted);
+      return NO_RESERVATION;
+    }
     const now = new Date();
     const args: ReserveArgs = {
       keyId: principal.keyId as string,
@@ -70,7 +110,50 @@ export class TokenLimiter {
       budgetMicros: Math.round(dailyBudgetUsd * MICROS),
       day: utcDay(now),
     };
+    const requestCounters = counted && this.sharedCounters(counted);
+    if (!requestCounters) {
+      await requestLimitVerdict(counted);
+      return this.reserveNow(args, now);
+    }
+    // One round trip for both: the counts were sent by the guard, the reservation goes right behind
+    // them on the same connection, and the script reserves nothing while a counter is over its limit.
+    const [verdict, reserved] = await Promise.allSettled([
+      requestLimitVerdict(counted),
+      this.attempt({ ...args, requestCounters }, now),
+    ]);
+    if (verdict.status === 'rejected') {
+      if (reserved.status === 'fulfilled') reserved.value?.settle(0, 0);
+      throw verdict.reason;
+    }
+    if (reserved.status === 'rejected') throw reserved.reason;
+    // Undefined: a counter was over its limit, yet this request was counted within it.
+    return reserved.value ?? this.reserveNow(args, now);
+  }
+
+  /** The Redis keys and limits of the request's counters, when both they and the tokens are in Redis. */
+  private sharedCounters(counted: PendingRequestLimits): ReserveArgs['requestCounters'] {
+    if (!this.shared || counted.counters.length === 0) return undefined;
+    const keys: string[] = [];
+    for (const c of counted.counters) {
+      const key = this.rates.sharedKey(c.key);
+      if (!key) return undefined;
+      keys.push(key);
+    }
+    return { keys, limits: counted.counters.map((c) => c.limit) };
+  }
+
+  private async reserveNow(args: ReserveArgs, now: Date): Promise<TokenReservation> {
+    const reservation = await this.attempt(args, now);
+    if (!reservation) throw new Error('a reservation without request counters found them over');
+    return reservation;
+  }
+
+  /** Undefined when `args.requestCounters` holds one over its limit (nothing was reserved). */
+  private async attempt(args: ReserveArgs, now: Date): Promise<TokenReservation | undefined> {
+    const { tokens, tpm } = args;
+    const dailyBudgetUsd = args.budgetMicros / MICROS;
     const { outcome, store } = await this.reserveIn(args);
+    if (outcome.kind === 'requests-over') return undefined;
     if (outcome.kind === 'tokens-exceeded') {
       this.metrics.rateLimitRejections.inc({ limit: 'tpm' });
       const retryAfterMs = 60_000 - (now.getTime() % 60_000);

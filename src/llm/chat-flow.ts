@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { CacheOutcome } from '../cache/response-cache.service.js';
+import { type PendingRequestLimits, requestLimitVerdict } from '../limits/pending-request-limits.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { type CacheDirective, type CachedAnswer, toCachedAnswer } from './chat-cache.js';
 import type { CacheLookup, ChatCacheService } from './chat-cache.service.js';
@@ -30,15 +31,23 @@ export class ChatFlow {
   /**
    * Everything that can refuse the request before the upstream (model allowed and known, prompt fits,
    * cache directive valid), then the cache lookup. `cacheControl` is the HTTP header, where there is one.
+   * `counted`: the request-limit verdict the guard left to the handler. Stored state, retrieval and
+   * semantic lookups (an embedding call) wait for it; a plain request's verdict is awaited with the
+   * cache hit or with the token reservation in `start`.
    */
   async open(
     dto: ChatCompletionRequestDto,
     caller: CallerInfo,
     cacheControl?: string | string[],
+    counted?: PendingRequestLimits,
   ): Promise<ChatCall> {
-    const resolved = await this.deps.chat.resolve(dto, caller);
     const directive = this.deps.cache.directive(dto.cache, cacheControl);
+    if (dto.conversation_id || dto.template || dto.context || directive.mode === 'semantic') {
+      await requestLimitVerdict(counted);
+    }
+    const resolved = await this.deps.chat.resolve(dto, caller);
     const lookup = await this.deps.cache.lookup(resolved, directive);
+    if (lookup.answer) await requestLimitVerdict(counted);
     return new ChatCall(this.deps, resolved, directive, lookup);
   }
 }
@@ -99,9 +108,12 @@ export class ChatCall {
     }
   }
 
-  /** Reserves tokens and budget for the upstream call (429 when they do not fit). */
-  async start(): Promise<PreparedChat> {
-    const prepared = await this.deps.chat.start(this.resolved);
+  /**
+   * Reserves tokens and budget for the upstream call (429 when they do not fit); `counted`, the
+   * request-limit verdict the guard left to the handler, is awaited with the reservation.
+   */
+  async start(counted?: PendingRequestLimits): Promise<PreparedChat> {
+    const prepared = await this.deps.chat.start(this.resolved, counted);
     prepared.record.cache = this.lookup.outcome;
     this.prepared = prepared;
     return prepared;

@@ -8,6 +8,7 @@ import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorat
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { Scopes } from '../auth/scopes.decorator.js';
+import { RequestLimitVerdictInHandler } from '../limits/pending-request-limits.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ChatCacheService } from './chat-cache.service.js';
 import { ChatFlow } from './chat-flow.js';
@@ -78,6 +79,7 @@ export class ChatController {
   }
 
   @Post('chat/completions')
+  @RequestLimitVerdictInHandler()
   @HttpCode(200)
   @ApiOperation({
     summary: 'Create a chat completion (OpenAI schema); `stream: true` answers with SSE chunks',
@@ -96,6 +98,7 @@ export class ChatController {
       body,
       { principal, requestId: request.id },
       request.headers['cache-control'],
+      request.requestLimits,
     );
     // The first choice until the upstream answered; errors on the way carry it too.
     servedByHeaders(reply, call.servedBy());
@@ -118,7 +121,7 @@ export class ChatController {
       return;
     }
 
-    const { reservation } = await call.start();
+    const { reservation } = await call.start(request.requestLimits);
     if (reservation.limitTokens !== undefined) {
       void reply
         .header('x-ratelimit-limit-tokens', reservation.limitTokens)

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { mayUseModel, type Principal } from '../auth/principal.js';
 import { GatewayError } from '../common/errors/gateway-error.js';
 import { ROOT_LOGGER } from '../common/logging/logger.js';
+import type { PendingRequestLimits } from '../limits/pending-request-limits.js';
 import { NO_RESERVATION, TokenLimiter, type TokenReservation } from '../limits/token-limiter.js';
 import { type CallContext, CallLedger, type CallRecord, costUsd } from './call-ledger.js';
 import type { CachedAnswer } from './chat-cache.js';
@@ -163,8 +164,11 @@ export class ChatService implements OnApplicationBootstrap {
     return this.ledger.open(this.context(r, NO_RESERVATION));
   }
 
-  /** The upstream call: tokens and budget are reserved first (429 when they do not fit). */
-  async start(r: ResolvedChat): Promise<PreparedChat> {
+  /**
+   * The upstream call: tokens and budget are reserved first (429 when they do not fit), together with
+   * the verdict of the request limits the guard left to the handler, if it did.
+   */
+  async start(r: ResolvedChat, counted?: PendingRequestLimits): Promise<PreparedChat> {
     const { request, info, promptTokens, caller, target, plan } = r;
     const completionReserve =
       request.maxTokens ??
@@ -173,6 +177,7 @@ export class ChatService implements OnApplicationBootstrap {
       caller.principal,
       promptTokens + completionReserve,
       costUsd(info.pricing, promptTokens, completionReserve),
+      counted,
     );
     const record = this.ledger.open(this.context(r, reservation));
     const primary: ServedBy = {

@@ -339,7 +339,8 @@ describe('API keys, limits and usage (real Postgres + disposable Redis)', () => 
     it('limits requests per minute per key with x-ratelimit headers, Retry-After and SDK RateLimitError', async () => {
       const key = await createKey({ name: 'rpm-5', rpm: 5 });
       for (let i = 1; i <= 5; i++) {
-        const res = await chat(key.key);
+        // The first answer is cached, so the one asked again below over the limit is a cache hit.
+        const res = await chat(key.key, i === 1 ? { cache: { mode: 'exact' } } : {});
         expect(res.status).toBe(200);
         expect(res.headers.get('x-ratelimit-limit-requests')).toBe('5');
         expect(res.headers.get('x-ratelimit-remaining-requests')).toBe(String(5 - i));
@@ -362,6 +363,14 @@ describe('API keys, limits and usage (real Postgres + disposable Redis)', () => 
         .catch((e: unknown) => e);
       expect(thrown).toBeInstanceOf(OpenAI.RateLimitError);
       expect(thrown).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
+
+      // Over the limit nothing is served or read: the verdict comes before loading a conversation (an
+      // unknown one would be a 404) and before a cached answer is served.
+      const stored = await chat(key.key, { conversation_id: '00000000-0000-4000-8000-000000000000' });
+      await expectError(stored, 429, 'rate_limit_exceeded');
+      const cached = await chat(key.key, { cache: { mode: 'exact' } });
+      await expectError(cached, 429, 'rate_limit_exceeded');
+      expect(fake.requestsTo('/v1/chat/completions')).toHaveLength(before);
 
       // Another key is not affected.
       const other = await createKey({ name: 'rpm-other', rpm: 5 });

@@ -15,6 +15,10 @@ interface CreatedKey {
   key: string;
 }
 
+interface ErrorBody {
+  error: { message: string };
+}
+
 interface UsageTotals {
   requests: number;
   prompt_tokens: number;
@@ -183,6 +187,36 @@ describe('limits shared by three gateway processes through Redis', () => {
     } finally {
       fake.latencyMs = 0;
       await redis.close();
+    }
+  }, 90_000);
+
+  it('holds rpm and tpm on one key together: 100 of 1,000 through, and refused requests hold no tokens', async () => {
+    const probe = await createKey(servers[0].baseUrl, { name: 'probe-rpm-tpm', tpm: 1_000_000 });
+    fake.setReply({ text: 'ok', usage: { promptTokens: 10, completionTokens: 5 } });
+    const first = await chat(servers[0].baseUrl, probe.key, { max_tokens: 100 });
+    expect(first.status).toBe(200);
+    const reserved = 1_000_000 - Number(first.headers['x-ratelimit-remaining-tokens']);
+
+    // Tokens for exactly the 100 requests the rpm lets through, so a reservation held even for a
+    // moment by one of the 900 refused requests could cost an admitted one its place (the script's
+    // check that prevents it is pinned down in request-limit-join.integration.spec.ts).
+    const { key } = await createKey(servers[0].baseUrl, { name: 'rpm-tpm', rpm: 100, tpm: reserved * 100 });
+    await awaitFreshMinute(20);
+    const upstreamBefore = fake.requestsTo('/v1/chat/completions').length;
+    // A slow upstream keeps every admitted request's reservation outstanding until all have asked.
+    fake.latencyMs = 1500;
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 1000 }, (_, i) => chat(servers[i % 3].baseUrl, key, { max_tokens: 100 })),
+      );
+      const statuses = results.map((r) => r.status);
+      expect(count(statuses, 200)).toBe(100);
+      expect(count(statuses, 429)).toBe(900);
+      const refusals = results.filter((r) => r.status === 429).map((r) => JSON.parse(r.text) as ErrorBody);
+      expect(refusals.every((b) => b.error.message.startsWith('Rate limit reached for requests'))).toBe(true);
+      expect(fake.requestsTo('/v1/chat/completions').length - upstreamBefore).toBe(100);
+    } finally {
+      fake.latencyMs = 0;
     }
   }, 90_000);
 
