@@ -50,11 +50,15 @@ export class RequestLimitGuard extends ThrottlerGuard {
     const name = p.throttler.name ?? 'default';
     const tracker = await p.getTracker(req, p.context);
     const key = p.generateKey(p.context, tracker, name);
+    const targets = [p.context.getHandler(), p.context.getClass()];
+    const deferred = this.reflector.getAllAndOverride<boolean | undefined>(VERDICT_IN_HANDLER, targets);
+    // A request refused by an earlier throttler (the global limit) is not counted by a later one (the
+    // key's), deferred or not: with both active, the earlier verdict is awaited first.
+    if (deferred && req.requestLimits) await req.requestLimits.verdict();
     const verdict = this.storageService
       .increment(key, p.ttl, p.limit, p.blockDuration, name)
       .then((record) => this.judge(reply, name, p.limit, record));
-    const targets = [p.context.getHandler(), p.context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean | undefined>(VERDICT_IN_HANDLER, targets)) {
+    if (deferred) {
       (req.requestLimits ??= new PendingRequestLimits()).add({ key, limit: p.limit }, verdict);
       return true;
     }
