@@ -10,6 +10,7 @@ import {
   requestLimitExceeded,
   type RequestThrottler,
 } from './request-limit.guard.js';
+import { PendingRequestLimits } from './pending-request-limits.js';
 import { RequestRateStorage } from './request-rate.storage.js';
 
 /**
@@ -25,20 +26,37 @@ export class RequestRateLimiter {
     private readonly metrics: MetricsService,
   ) {}
 
-  /** Throws `rate_limit_exceeded` (with the time left in the window) when a limit is reached. */
-  async count(principal: Principal): Promise<void> {
-    // Same order as the throttlers: a request refused by the global limit is not counted per key.
+  /**
+   * Counts the request without waiting for the last count's answer: the caller awaits the verdict
+   * (`verdict()` throws `rate_limit_exceeded` with the time left in the window) together with its
+   * token reservation, as the HTTP guard leaves it to the chat completions handler.
+   * Same order as the throttlers: with both limits on, the global verdict comes first, so a request
+   * refused by it is not counted per key. Undefined when no limit applies.
+   */
+  async begin(principal: Principal): Promise<PendingRequestLimits | undefined> {
+    const pending = new PendingRequestLimits();
     const globalRpm = this.config.limits.globalRpm;
-    if (globalRpm > 0) await this.hit(GLOBAL_THROTTLER, 'all', globalRpm);
+    if (globalRpm > 0) this.hit(pending, GLOBAL_THROTTLER, 'all', globalRpm);
     const rpm = principal.limits.rpm;
-    if (rpm && principal.keyId) await this.hit(KEY_THROTTLER, principal.keyId, rpm);
+    if (rpm && principal.keyId) {
+      if (pending.counters.length > 0) await pending.verdict();
+      this.hit(pending, KEY_THROTTLER, principal.keyId, rpm);
+    }
+    return pending.counters.length > 0 ? pending : undefined;
   }
 
-  private async hit(throttler: RequestThrottler, tracker: string, limit: number): Promise<void> {
+  private hit(
+    pending: PendingRequestLimits,
+    throttler: RequestThrottler,
+    tracker: string,
+    limit: number,
+  ): void {
     const key = requestCounterKey(throttler, tracker);
-    const record = await this.storage.increment(key, REQUEST_WINDOW_MS, limit);
-    if (!record.isBlocked) return;
-    this.metrics.rateLimitRejections.inc({ limit: throttler === KEY_THROTTLER ? 'rpm_key' : 'rpm_global' });
-    throw requestLimitExceeded(throttler, limit, record.timeToBlockExpire);
+    const verdict = this.storage.increment(key, REQUEST_WINDOW_MS, limit).then((record) => {
+      if (!record.isBlocked) return;
+      this.metrics.rateLimitRejections.inc({ limit: throttler === KEY_THROTTLER ? 'rpm_key' : 'rpm_global' });
+      throw requestLimitExceeded(throttler, limit, record.timeToBlockExpire);
+    });
+    pending.add({ key, limit }, verdict);
   }
 }

@@ -387,8 +387,9 @@ describe('WebSocket chat at /ws/chat', () => {
       await first.arrayBuffer();
 
       const client = await connect(`?api_key=${key.key}`);
+      // w1's answer is cached, so asking it again over the limit below would be a cache hit.
       for (const id of ['w1', 'w2']) {
-        client.request(id, ask(id));
+        client.request(id, ask(id, id === 'w1' ? { cache: { mode: 'exact' } } : {}));
         expect((await client.outcome(id)).done?.finish_reason).toBe('stop');
       }
       const third = await rest(ask('rest two'), key.key);
@@ -402,6 +403,8 @@ describe('WebSocket chat at /ws/chat', () => {
       expect(refused.error?.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded' });
       expect(refused.error?.error?.retry_after).toBeGreaterThan(0);
       expect(refused.error?.error?.retry_after).toBeLessThanOrEqual(60);
+      client.request('w4', ask('w1', { cache: { mode: 'exact' } }));
+      expect((await client.outcome('w4')).error?.error).toMatchObject({ code: 'rate_limit_exceeded' });
       const restRefused = await rest(ask('rest three'), key.key);
       expect(restRefused.status).toBe(429);
       await restRefused.arrayBuffer();

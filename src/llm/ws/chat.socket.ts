@@ -223,10 +223,12 @@ export class ChatSocket implements FrameChannel {
   private async run(handle: RequestHandle, body: ChatCompletionRequestDto): Promise<void> {
     const signal = handle.controller.signal;
     try {
-      await this.deps.rate.count(this.principal);
+      // Counted now; the verdict is awaited with the token reservation (or before stored state or a cached answer).
+      const counted = await this.deps.rate.begin(this.principal);
       // Over a socket every answer streams; `stream` only decides how the call is recorded.
       const dto = { ...body, stream: true };
-      const call = await this.deps.flow.open(dto, { principal: this.principal, requestId: handle.requestId });
+      const caller = { principal: this.principal, requestId: handle.requestId };
+      const call = await this.deps.flow.open(dto, caller, undefined, counted);
       if (handle.cancelled) return;
       const sink = new WsChatSink(this, handle, call.cacheOutcome);
       const answer = call.fromCache();
@@ -234,7 +236,7 @@ export class ChatSocket implements FrameChannel {
         await call.replay(sink, answer);
         return;
       }
-      await call.start();
+      await call.start(counted);
       await call.stream(sink, signal);
     } catch (err) {
       if (handle.cancelled) return;
