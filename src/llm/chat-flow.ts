@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { CacheOutcome } from '../cache/response-cache.service.js';
-import { type PendingRequestLimits, requestLimitVerdict } from '../limits/pending-request-limits.js';
+import type { PendingRequestLimits } from '../limits/pending-request-limits.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { type CacheDirective, type CachedAnswer, toCachedAnswer } from './chat-cache.js';
 import type { CacheLookup, ChatCacheService } from './chat-cache.service.js';
@@ -41,13 +41,12 @@ export class ChatFlow {
     cacheControl?: string | string[],
     counted?: PendingRequestLimits,
   ): Promise<ChatCall> {
-    const directive = this.deps.cache.directive(dto.cache, cacheControl);
-    if (dto.conversation_id || dto.template || dto.context || directive.mode === 'semantic') {
-      await requestLimitVerdict(counted);
-    }
+    if (counted && (dto.conversation_id || dto.template || dto.context)) await counted.verdict();
     const resolved = await this.deps.chat.resolve(dto, caller);
+    const directive = this.deps.cache.directive(dto.cache, cacheControl);
+    if (counted && directive.mode === 'semantic') await counted.verdict();
     const lookup = await this.deps.cache.lookup(resolved, directive);
-    if (lookup.answer) await requestLimitVerdict(counted);
+    if (counted && lookup.answer) await counted.verdict();
     return new ChatCall(this.deps, resolved, directive, lookup);
   }
 }
