@@ -1,6 +1,12 @@
-import { createClient, type RedisClientType } from '@redis/client';
+import type { RedisClientType } from '@redis/client';
 import { OpenAiFake } from '../support/fakes/index.js';
 import { TEST_REDIS_URL } from '../support/env.js';
+import {
+  closeTestRedis,
+  connectTestRedis,
+  uniqueKeyPrefix,
+  unlinkPrefix,
+} from '../support/redis-test-client.js';
 import { startApp, type RunningApp } from '../support/test-app.js';
 import { testConfig } from '../support/test-config.js';
 import { createFreshDatabase } from '../support/test-database.js';
@@ -14,7 +20,7 @@ const MODEL = 'openai/gpt-4o-mini';
  * handler awaits) and other routes alike, and a request it refuses is not counted against the key.
  */
 describe('global request limit with per-key limits (real Redis)', () => {
-  const prefix = `glob${Date.now()}:`;
+  const prefix = uniqueKeyPrefix('global-limit');
   const fake = new OpenAiFake({ apiKey: UPSTREAM_KEY });
   let db: Awaited<ReturnType<typeof createFreshDatabase>>;
   let gw: RunningApp;
@@ -34,14 +40,12 @@ describe('global request limit with per-key limits (real Redis)', () => {
         RATE_LIMIT_GLOBAL_RPM: '4',
       }),
     );
-    redis = createClient({ url: TEST_REDIS_URL });
-    await redis.connect();
+    redis = await connectTestRedis();
   }, 60_000);
 
   afterAll(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(keys);
-    await redis.close();
+    await unlinkPrefix(redis, prefix);
+    await closeTestRedis(redis);
     await gw?.close();
     await fake.stop();
     await db?.drop();

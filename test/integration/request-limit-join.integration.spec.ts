@@ -1,4 +1,4 @@
-import { createClient, type RedisClientType } from '@redis/client';
+import type { RedisClientType } from '@redis/client';
 import type { Principal } from '../../src/auth/principal.js';
 import type { GatewayError } from '../../src/common/errors/gateway-error.js';
 import { PendingRequestLimits } from '../../src/limits/pending-request-limits.js';
@@ -7,6 +7,12 @@ import { RequestRateStorage } from '../../src/limits/request-rate.storage.js';
 import { RedisTokenLimitStore } from '../../src/limits/redis.token-limit.store.js';
 import { NO_RESERVATION, TokenLimiter } from '../../src/limits/token-limiter.js';
 import { TEST_REDIS_URL } from '../support/env.js';
+import {
+  closeTestRedis,
+  connectTestRedis,
+  uniqueKeyPrefix,
+  unlinkPrefix,
+} from '../support/redis-test-client.js';
 import { startApp, type RunningApp } from '../support/test-app.js';
 import { testConfig } from '../support/test-config.js';
 import { createFreshDatabase } from '../support/test-database.js';
@@ -17,7 +23,7 @@ import { createFreshDatabase } from '../support/test-database.js';
  * back, and an admitted request whose counter looked over is reserved after all.
  */
 describe('token reservation joined with the request-limit verdict (real Redis)', () => {
-  const prefix = `join${Date.now()}:`;
+  const prefix = uniqueKeyPrefix('limit-join');
   let db: Awaited<ReturnType<typeof createFreshDatabase>>;
   let gw: RunningApp;
   let redis: RedisClientType;
@@ -32,14 +38,12 @@ describe('token reservation joined with the request-limit verdict (real Redis)',
     );
     limiter = gw.app.get(TokenLimiter);
     rates = gw.app.get(RequestRateStorage);
-    redis = createClient({ url: TEST_REDIS_URL });
-    await redis.connect();
+    redis = await connectTestRedis();
   }, 60_000);
 
   afterAll(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(keys);
-    await redis.close();
+    await unlinkPrefix(redis, prefix);
+    await closeTestRedis(redis);
     await gw?.close();
     await db?.drop();
   });
@@ -133,8 +137,7 @@ describe('token reservation joined with the request-limit verdict (real Redis)',
   });
 
   it('sends the settlements of one event-loop turn in one script call, applied in order', async () => {
-    const client = createClient({ url: TEST_REDIS_URL }) as RedisClientType;
-    await client.connect();
+    const client = await connectTestRedis();
     const sent: number[] = [];
     // The store's client, with every script call's key count noted on the way through.
     const counted = new Proxy(client, {
@@ -173,7 +176,7 @@ describe('token reservation joined with the request-limit verdict (real Redis)',
       expect(await held(window)).toBe(40);
       await store.flush();
     } finally {
-      await client.close();
+      await closeTestRedis(client);
     }
   });
 });
