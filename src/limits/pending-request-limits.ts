@@ -36,11 +36,6 @@ export class PendingRequestLimits {
   }
 }
 
-/** Awaits the request's deferred request-limit verdict, if the guard left one. */
-export async function requestLimitVerdict(pending: PendingRequestLimits | undefined): Promise<void> {
-  if (pending) await pending.verdict();
-}
-
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by RequestLimitGuard on routes marked `@RequestLimitVerdictInHandler()`. */

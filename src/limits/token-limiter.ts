@@ -9,7 +9,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { RedisConnection } from '../redis/redis-connection.js';
 import { UsageStore } from '../usage/usage.store.js';
 import { LimitFailover } from './limit-failover.js';
-import { type PendingRequestLimits, requestLimitVerdict } from './pending-request-limits.js';
+import type { PendingRequestLimits } from './pending-request-limits.js';
 import { RequestRateStorage } from './request-rate.storage.js';
 import { MemoryTokenLimitStore } from './memory.token-limit.store.js';
 import { RedisTokenLimitStore } from './redis.token-limit.store.js';
@@ -97,7 +97,7 @@ export class TokenLimiter implements BeforeApplicationShutdown {
   ): Promise<TokenReservation> {
     const { tpm = 0, dailyBudgetUsd = 0 } = principal.limits;
     if (isAdmin(principal) || (tpm === 0 && dailyBudgetUsd === 0)) {
-      await requestLimitVerdict(counted);
+      await counted?.verdict();
       return NO_RESERVATION;
     }
     const now = new Date();
@@ -112,13 +112,13 @@ export class TokenLimiter implements BeforeApplicationShutdown {
     };
     const requestCounters = counted && this.sharedCounters(counted);
     if (!requestCounters) {
-      await requestLimitVerdict(counted);
+      await counted?.verdict();
       return this.reserveNow(args, now);
     }
     // One round trip for both: the counts were sent by the guard, the reservation goes right behind
     // them on the same connection, and the script reserves nothing while a counter is over its limit.
     const [verdict, reserved] = await Promise.allSettled([
-      requestLimitVerdict(counted),
+      counted.verdict(),
       this.attempt({ ...args, requestCounters }, now),
     ]);
     if (verdict.status === 'rejected') {
